@@ -1,0 +1,177 @@
+"""The typed, immutable model of an app: what every other part of Formwork reads.
+
+Built once from a validated config package (see `loader.load_app`); frozen dataclasses and
+read-only mappings, so a model can be shared between threads and requests and never drifts
+from the config it came from. Nothing downstream reads raw YAML.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import TYPE_CHECKING, Any
+
+from .problems import Location
+
+if TYPE_CHECKING:
+    from .fieldtypes import FieldType, FieldTypeRegistry
+
+#: The name of the built-in entity that link fields use to point at people.
+USER_ENTITY = "user"
+
+#: Columns every entity table has; no field may take these names.
+SYSTEM_COLUMNS = ("id", "created_at", "created_by", "updated_at", "updated_by", "version")
+#: Extra columns a child entity's table has.
+CHILD_COLUMNS = ("parent_id", "position")
+
+
+def frozen_map(items: Mapping[str, Any] | None = None) -> Mapping[str, Any]:
+    return MappingProxyType(dict(items or {}))
+
+
+@dataclass(frozen=True, slots=True)
+class Label:
+    """Text in several locales, e.g. {"zh": "客户", "en": "Customer"}."""
+
+    texts: Mapping[str, str]
+
+    def get(self, locale: str, fallback: str = "") -> str:
+        if locale in self.texts:
+            return self.texts[locale]
+        # A label for "zh" serves "zh-CN" and the other way round.
+        base = locale.split("-")[0]
+        for key, text in self.texts.items():
+            if key.split("-")[0] == base:
+                return text
+        return fallback or next(iter(self.texts.values()), "")
+
+
+@dataclass(frozen=True, slots=True)
+class Option:
+    """One choice of a select or multiselect field: the stored value and its label."""
+
+    value: str
+    label: Label
+    color: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Field:
+    """A field of an entity. `kind` is the field type object that knows storage and input."""
+
+    name: str
+    entity: str
+    kind: FieldType
+    label: Label
+    location: Location
+    help: Label | None = None
+    required: bool = False
+    unique: bool = False
+    default: Any = None
+    options: tuple[Option, ...] = ()
+    #: Type-specific settings (max_length, min, max, to, pattern, max_size, accept, …).
+    settings: Mapping[str, Any] = field(default_factory=frozen_map)
+    searchable: bool = False
+    indexed: bool = False
+    readonly: bool = False
+    renamed_from: str | None = None
+
+    @property
+    def type(self) -> str:
+        return self.kind.name
+
+    @property
+    def stored(self) -> bool:
+        """True when the field is a column of its entity's own table."""
+        return self.kind.stored
+
+    @property
+    def writable(self) -> bool:
+        """Whether callers may send a value for it (generated fields are not writable)."""
+        return not self.readonly and self.kind.writable
+
+    def setting(self, name: str, default: Any = None) -> Any:
+        return self.settings.get(name, default)
+
+    def option_values(self) -> tuple[str, ...]:
+        return tuple(o.value for o in self.options)
+
+
+@dataclass(frozen=True, slots=True)
+class SortKey:
+    field: str
+    descending: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class ListView:
+    columns: tuple[str, ...]
+    filters: tuple[str, ...] = ()
+    sort: tuple[SortKey, ...] = ()
+    search: tuple[str, ...] = ()
+    page_size: int = 50
+
+
+@dataclass(frozen=True, slots=True)
+class FormSection:
+    label: Label | None
+    fields: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class FormView:
+    sections: tuple[FormSection, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Entity:
+    """A kind of record: one table, its fields, and how lists and forms show it."""
+
+    name: str
+    label: Label
+    fields: Mapping[str, Field]
+    list: ListView
+    form: FormView
+    location: Location
+    plural_label: Label | None = None
+    title_field: str | None = None
+    #: For child entities (rows of a parent's table field): the parent entity's name.
+    child_of: str | None = None
+
+    @property
+    def table_name(self) -> str:
+        return self.name
+
+    def stored_fields(self) -> tuple[Field, ...]:
+        return tuple(f for f in self.fields.values() if f.stored)
+
+    def field(self, name: str) -> Field:
+        return self.fields[name]
+
+
+@dataclass(frozen=True, slots=True)
+class Role:
+    name: str
+    label: Label
+
+
+@dataclass(frozen=True, slots=True)
+class App:
+    """A whole app: entities and roles, the locales it speaks, and its field-type registry."""
+
+    name: str
+    title: Label
+    version: str
+    default_locale: str
+    locales: tuple[str, ...]
+    roles: Mapping[str, Role]
+    entities: Mapping[str, Entity]
+    types: FieldTypeRegistry
+    location: Location
+
+    def entity(self, name: str) -> Entity:
+        return self.entities[name]
+
+    def children_of(self, parent: str) -> tuple[Entity, ...]:
+        return tuple(e for e in self.entities.values() if e.child_of == parent)

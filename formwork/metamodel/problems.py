@@ -1,0 +1,113 @@
+"""Config problems: what went wrong where, with a stable code and a hint.
+
+Every mistake in a config package becomes a `Problem`. Loading collects all of them and
+raises one `ConfigError`; nothing downstream ever sees a half-valid config. The catalogue of
+codes lives here so that `docs/errors.md` can be checked against it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class Location:
+    """A place in a config file: the file path (as given) and a 1-based line (0 = unknown)."""
+
+    file: str
+    line: int = 0
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}" if self.line else self.file
+
+
+@dataclass(frozen=True, slots=True)
+class Code:
+    code: str
+    title: str
+    hint: str
+
+
+#: Every problem code, in documentation order. Codes are stable: never reuse or renumber one.
+CODES: dict[str, Code] = {
+    c.code: c
+    for c in (
+        # FW1xx: reading files
+        Code("FW101", "Package folder not found", "Pass the folder that holds app.yaml."),
+        Code("FW102", "app.yaml missing", "A package is a folder with app.yaml at its top."),
+        Code("FW103", "File is not valid YAML or JSON", "Check indentation, quotes and colons."),
+        Code("FW104", "Duplicate key in a file", "Each key may appear once per mapping."),
+        Code("FW105", "File does not hold a mapping", "A config file holds one mapping (key: value)."),
+        Code("FW106", "Unsupported file in the package", "Use .yaml, .yml or .json files."),
+        Code("FW107", "Same name declared in two files", "Each entity is declared in one file."),
+        # FW2xx: shape (JSON Schema)
+        Code("FW201", "Required key missing", "Add the key; the config reference lists it."),
+        Code("FW202", "Unknown key", "Check the spelling against the config reference."),
+        Code("FW203", "Wrong value type", "Use the type the config reference gives."),
+        Code("FW204", "Value not allowed", "Use one of the listed values."),
+        Code("FW205", "Value out of range or badly formed", "See the limits in the config reference."),
+        Code("FW206", "Setting not valid for this field type", "Remove it or change the type."),
+        # FW3xx: names and references
+        Code("FW301", "Invalid name", "Use lower_snake_case: a letter, then letters, digits, _."),
+        Code("FW302", "Reserved name", "Pick another name; system names cannot be reused."),
+        Code("FW303", "Duplicate name", "Names must be unique where they are declared."),
+        Code("FW304", "Unknown entity", "Link to an entity declared in entities/, or to user."),
+        Code("FW305", "Unknown field", "Name a field declared on the entity."),
+        Code("FW306", "Unknown role", "Declare the role in app.yaml under roles."),
+        Code("FW307", "Child table misconfigured", "The target entity needs child_of: <parent>."),
+        Code("FW308", "Field cannot be used here", "See the config reference for what is allowed."),
+        Code("FW309", "Rename source clashes", "renamed_from must name an old field, not a live one."),
+        # FW4xx: values
+        Code("FW401", "Options list is empty", "A select needs at least one option."),
+        Code("FW402", "Duplicate option", "Each option value appears once."),
+        Code("FW403", "Default does not fit the field type", "Give a value the field accepts."),
+        Code("FW404", "Label missing in the default locale", "Add a label in the default locale."),
+        Code("FW405", "Invalid numbering pattern", "Use text with one {###…} counter, e.g. KH-{YYYY}-{#####}."),
+        Code("FW406", "Inconsistent limits", "min must not exceed max."),
+        Code("FW407", "Locale not declared", "Add the locale to app.yaml locales."),
+    )
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """One mistake in a config: code, document path, message, hint and where it is."""
+
+    code: str
+    path: str
+    message: str
+    location: Location | None = None
+    hint: str = ""
+
+    def __post_init__(self) -> None:
+        if self.code not in CODES:
+            raise ValueError(f"unknown problem code {self.code}")
+
+    @property
+    def effective_hint(self) -> str:
+        return self.hint or CODES[self.code].hint
+
+    def __str__(self) -> str:
+        where = str(self.location) if self.location else "<package>"
+        path = self.path or "(top)"
+        return f"{where}: {path}: {self.message} [{self.code}]\n    Hint: {self.effective_hint}"
+
+
+class ConfigError(Exception):
+    """A config package that cannot be used; carries every problem found."""
+
+    def __init__(self, problems: Iterable[Problem]) -> None:
+        self.problems = tuple(sorted(problems, key=_sort_key))
+        count = len(self.problems)
+        super().__init__(f"{count} problem{'s' if count != 1 else ''} in the config")
+
+    def report(self) -> str:
+        lines = [str(p) for p in self.problems]
+        lines.append(f"{len(self.problems)} problem(s) found.")
+        return "\n".join(lines)
+
+
+def _sort_key(p: Problem) -> tuple[str, int, str]:
+    loc = p.location or Location("")
+    return (loc.file, loc.line, p.path)

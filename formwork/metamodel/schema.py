@@ -1,0 +1,211 @@
+"""The JSON Schema of the config language, built from the field-type registry.
+
+One schema per kind of file (`app`, `entity`). The published copies in
+`formwork/metamodel/schema/*.schema.json` are generated from here (`formwork schema --write`)
+so editors can autocomplete a package with a `$schema` line; a test keeps them in step.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from .fieldtypes import FieldTypeRegistry
+
+SCHEMA_DIR = Path(__file__).parent / "schema"
+SCHEMA_BASE_URI = "https://formwork.dev/schema/"
+NAME_PATTERN = "^[a-z][a-z0-9_]{0,62}$"
+LOCALE_PATTERN = "^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$"
+
+LABEL = {
+    "description": "Text shown to people: a string in the default locale, or one per locale.",
+    "oneOf": [
+        {"type": "string", "minLength": 1},
+        {
+            "type": "object",
+            "propertyNames": {"pattern": LOCALE_PATTERN},
+            "additionalProperties": {"type": "string", "minLength": 1},
+            "minProperties": 1,
+        },
+    ],
+}
+NAME = {"type": "string", "pattern": NAME_PATTERN, "description": "lower_snake_case identifier."}
+NAME_LIST = {"type": "array", "items": {"type": "string"}, "uniqueItems": True}
+
+OPTION = {
+    "description": "A choice: the stored value, or the value with its label and colour.",
+    "oneOf": [
+        {"type": "string", "minLength": 1},
+        {
+            "type": "object",
+            "required": ["value"],
+            "additionalProperties": False,
+            "properties": {
+                "value": {"type": "string", "minLength": 1},
+                "label": {"$ref": "#/$defs/label"},
+                "color": {"type": "string", "pattern": "^(#[0-9a-fA-F]{6}|[a-z]+)$"},
+            },
+        },
+    ],
+}
+
+#: Keys every field may have, whatever its type.
+COMMON_FIELD_KEYS: dict[str, dict[str, Any]] = {
+    "type": {"description": "The field type (see the list of field types)."},
+    "label": {"$ref": "#/$defs/label"},
+    "help": {"$ref": "#/$defs/label"},
+    "required": {"type": "boolean", "default": False, "description": "A value must be given."},
+    "unique": {"type": "boolean", "default": False, "description": "No two records share a value."},
+    "default": {"description": "The value a new record starts with."},
+    "options": {"type": "array", "items": {"$ref": "#/$defs/option"},
+                "description": "The choices (select and multiselect)."},
+    "searchable": {"type": "boolean", "default": False,
+                   "description": "Included in the list's text search."},
+    "indexed": {"type": "boolean", "default": False, "description": "Give the column an index."},
+    "readonly": {"type": "boolean", "default": False, "description": "Shown but never written by users."},
+    "renamed_from": {"type": "string", "pattern": NAME_PATTERN,
+                     "description": "The field's old name: schema sync moves the data over."},
+}
+
+
+def field_schema(types: FieldTypeRegistry) -> dict[str, Any]:
+    properties: dict[str, Any] = dict(COMMON_FIELD_KEYS)
+    properties["type"] = {**COMMON_FIELD_KEYS["type"], "enum": types.names()}
+    for kind in types:
+        for key, spec in kind.settings.items():
+            properties.setdefault(key, spec)
+    branches = [
+        {
+            "if": {"properties": {"type": {"const": kind.name}}, "required": ["type"]},
+            "then": {"required": list(kind.required_settings) + (["options"] if kind.has_options else [])},
+        }
+        for kind in types
+        if kind.required_settings or kind.has_options
+    ]
+    return {
+        "type": "object",
+        "required": ["type"],
+        "properties": properties,
+        "additionalProperties": False,
+        "allOf": branches,
+    }
+
+
+def entity_schema(types: FieldTypeRegistry) -> dict[str, Any]:
+    sort_key = {"type": "string", "pattern": "^-?[a-z][a-z0-9_]*$"}
+    return _document(
+        "entity",
+        "An entity: a kind of record with its fields, list and form.",
+        required=["entity", "label", "fields"],
+        properties={
+            "entity": {**NAME, "description": "The entity's name (also its table's name)."},
+            "label": {"$ref": "#/$defs/label"},
+            "plural_label": {"$ref": "#/$defs/label"},
+            "title": {"type": "string", "description": "The field shown as a record's title."},
+            "child_of": {"type": "string", "description": "Makes this a child entity whose rows are "
+                                                          "edited inside the parent's table field."},
+            "fields": {
+                "type": "object",
+                "minProperties": 1,
+                "additionalProperties": {"$ref": "#/$defs/field"},
+                "description": "The fields, by name, in display order.",
+            },
+            "list": {
+                "type": "object",
+                "additionalProperties": False,
+                "properties": {
+                    "columns": {**NAME_LIST, "minItems": 1},
+                    "filters": NAME_LIST,
+                    "sort": {"oneOf": [sort_key, {"type": "array", "items": sort_key}],
+                             "description": "Field names; a leading - sorts descending."},
+                    "search": NAME_LIST,
+                    "page_size": {"type": "integer", "minimum": 5, "maximum": 500, "default": 50},
+                },
+            },
+            "form": {
+                "type": "object",
+                "additionalProperties": False,
+                "required": ["sections"],
+                "properties": {
+                    "sections": {
+                        "type": "array",
+                        "minItems": 1,
+                        "items": {
+                            "type": "object",
+                            "required": ["fields"],
+                            "additionalProperties": False,
+                            "properties": {
+                                "label": {"$ref": "#/$defs/label"},
+                                "fields": {**NAME_LIST, "minItems": 1},
+                            },
+                        },
+                    }
+                },
+            },
+        },
+        defs={"field": field_schema(types)},
+    )
+
+
+def app_schema() -> dict[str, Any]:
+    return _document(
+        "app",
+        "The top of a package (app.yaml): name, title, locales and roles.",
+        required=["app", "title"],
+        properties={
+            "app": {**NAME, "description": "The app's name."},
+            "title": {"$ref": "#/$defs/label"},
+            "version": {"type": "string", "default": "0.0.0"},
+            "description": {"$ref": "#/$defs/label"},
+            "default_locale": {"type": "string", "pattern": LOCALE_PATTERN, "default": "zh"},
+            "locales": {"type": "array", "items": {"type": "string", "pattern": LOCALE_PATTERN},
+                        "minItems": 1, "uniqueItems": True, "default": ["zh", "en"]},
+            "roles": {
+                "type": "object",
+                "additionalProperties": {
+                    "type": "object",
+                    "additionalProperties": False,
+                    "required": ["label"],
+                    "properties": {"label": {"$ref": "#/$defs/label"},
+                                   "description": {"$ref": "#/$defs/label"}},
+                },
+                "description": "The roles people can hold, by name.",
+            },
+            "navigation": {**NAME_LIST, "description": "Entities in the main menu, in order."},
+        },
+    )
+
+
+def _document(kind: str, title: str, *, required: list[str], properties: dict[str, Any],
+              defs: dict[str, Any] | None = None) -> dict[str, Any]:
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "$id": f"{SCHEMA_BASE_URI}{kind}.schema.json",
+        "title": title,
+        "type": "object",
+        "required": required,
+        "properties": {"$schema": {"type": "string"}, **properties},
+        "additionalProperties": False,
+        "$defs": {"label": LABEL, "option": OPTION, **(defs or {})},
+    }
+
+
+def schemas(types: FieldTypeRegistry) -> dict[str, dict[str, Any]]:
+    """Every file kind's schema, by kind."""
+    return {"app": app_schema(), "entity": entity_schema(types)}
+
+
+def render(schema: dict[str, Any]) -> str:
+    return json.dumps(schema, ensure_ascii=False, indent=2) + "\n"
+
+
+def write_published(types: FieldTypeRegistry, folder: Path = SCHEMA_DIR) -> list[Path]:
+    """Write the published schema files; returns their paths."""
+    folder.mkdir(parents=True, exist_ok=True)
+    written = []
+    for kind, schema in schemas(types).items():
+        path = folder / f"{kind}.schema.json"
+        path.write_text(render(schema), encoding="utf-8")
+        written.append(path)
+    return written

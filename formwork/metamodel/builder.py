@@ -40,9 +40,20 @@ from .source import DocPath, format_path
 
 NAME = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
 RESERVED_ENTITY_NAMES = frozenset({USER_ENTITY, "alembic_version"})
-RESERVED_FIELD_NAMES = frozenset(SYSTEM_COLUMNS + CHILD_COLUMNS) | frozenset(keyword.kwlist) | {
-    "true", "false", "none", "null", "self", "record", "today", "now",
-}
+RESERVED_FIELD_NAMES = (
+    frozenset(SYSTEM_COLUMNS + CHILD_COLUMNS)
+    | frozenset(keyword.kwlist)
+    | {
+        "true",
+        "false",
+        "none",
+        "null",
+        "self",
+        "record",
+        "today",
+        "now",
+    }
+)
 DEFAULT_LIST_COLUMNS = 6
 
 
@@ -75,7 +86,10 @@ class ModelBuilder:
             return True
         # The entity is unusable if one of these nodes itself is wrong (problems inside single
         # fields only drop those fields).
-        exact = {format_path(("entities", name, key)) for key in ("entity", "fields", "child_of", "title")}
+        exact = {
+            format_path(("entities", name, key))
+            for key in ("entity", "fields", "child_of", "title")
+        }
         return any(b in exact for b in self.broken)
 
     # -- reporting -------------------------------------------------------------------------
@@ -88,8 +102,10 @@ class ModelBuilder:
     # -- the app ---------------------------------------------------------------------------
     def build(self) -> App | None:
         app_doc = self.doc.get("app") or {}
-        if app_doc and not self.is_broken(("app", "locales")) and not self.is_broken(
-            ("app", "default_locale")
+        if (
+            app_doc
+            and not self.is_broken(("app", "locales"))
+            and not self.is_broken(("app", "default_locale"))
         ):
             self._check_locales(app_doc)
         entities = {}
@@ -102,8 +118,12 @@ class ModelBuilder:
         if not self.is_broken(("app", "navigation")):
             for index, target in enumerate(app_doc.get("navigation") or ()):
                 if target not in self.entity_names:
-                    self.problem("FW304", ("app", "navigation", index),
-                                 f"no entity named {target!r}", self._suggest(target, self.entity_names))
+                    self.problem(
+                        "FW304",
+                        ("app", "navigation", index),
+                        f"no entity named {target!r}",
+                        self._suggest(target, self.entity_names),
+                    )
         if self.package.problems or not app_doc:
             return None
         return App(
@@ -120,9 +140,12 @@ class ModelBuilder:
 
     def _check_locales(self, app_doc: Mapping[str, Any]) -> None:
         if self.default_locale not in self.locales:
-            self.problem("FW407", ("app", "default_locale"),
-                         f"default locale {self.default_locale!r} is not in locales {list(self.locales)}",
-                         f"Add {self.default_locale!r} to locales.")
+            self.problem(
+                "FW407",
+                ("app", "default_locale"),
+                f"default locale {self.default_locale!r} is not in locales {list(self.locales)}",
+                f"Add {self.default_locale!r} to locales.",
+            )
 
     def _roles(self, app_doc: Mapping[str, Any]) -> dict[str, Role]:
         roles = {}
@@ -133,14 +156,24 @@ class ModelBuilder:
         return roles
 
     # -- names and labels ------------------------------------------------------------------
-    def check_name(self, name: str, path: DocPath, what: str, reserved: frozenset[str] = frozenset()) -> bool:
+    def check_name(
+        self, name: str, path: DocPath, what: str, reserved: frozenset[str] = frozenset()
+    ) -> bool:
         if not NAME.match(name):
-            self.problem("FW301", path, f"{what} name {name!r} is not lower_snake_case",
-                         f"Try {_snake(name)!r}.")
+            self.problem(
+                "FW301",
+                path,
+                f"{what} name {name!r} is not lower_snake_case",
+                f"Try {_snake(name)!r}.",
+            )
             return False
         if name in reserved or name.startswith("fw_"):
-            self.problem("FW302", path, f"{what} name {name!r} is reserved",
-                         f"Try {name + '_value' if what == 'field' else 'my_' + name!r}.")
+            self.problem(
+                "FW302",
+                path,
+                f"{what} name {name!r} is reserved",
+                f"Try {name + '_value' if what == 'field' else 'my_' + name!r}.",
+            )
             return False
         return True
 
@@ -148,11 +181,19 @@ class ModelBuilder:
         texts = {self.default_locale: raw} if isinstance(raw, str) else dict(raw or {})
         for locale in texts:
             if locale not in self.locales:
-                self.problem("FW407", (*path, locale), f"locale {locale!r} is not one of the app's "
-                             f"locales {list(self.locales)}", "Add it to app.yaml locales, or fix it.")
+                self.problem(
+                    "FW407",
+                    (*path, locale),
+                    f"locale {locale!r} is not one of the app's locales {list(self.locales)}",
+                    "Add it to app.yaml locales, or fix it.",
+                )
         if required and self.default_locale not in texts:
-            self.problem("FW404", path, f"no label in the default locale {self.default_locale!r}",
-                         f"Add `{self.default_locale}: …`.")
+            self.problem(
+                "FW404",
+                path,
+                f"no label in the default locale {self.default_locale!r}",
+                f"Add `{self.default_locale}: …`.",
+            )
         return Label(frozen_map(texts))
 
     # -- entities --------------------------------------------------------------------------
@@ -167,8 +208,12 @@ class ModelBuilder:
             plural = self.label(doc["plural_label"], (*path, "plural_label"))
         child_of = doc.get("child_of")
         if child_of is not None and (child_of not in self.entity_names or child_of == name):
-            self.problem("FW304", (*path, "child_of"), f"child_of names no other entity: {child_of!r}",
-                         self._suggest(child_of, self.entity_names - {name}))
+            self.problem(
+                "FW304",
+                (*path, "child_of"),
+                f"child_of names no other entity: {child_of!r}",
+                self._suggest(child_of, self.entity_names - {name}),
+            )
         fields = {}
         for field_name, spec in doc["fields"].items():
             if self.is_broken((*path, "fields", field_name)):
@@ -179,18 +224,32 @@ class ModelBuilder:
         renamed = {f.renamed_from: f for f in fields.values() if f.renamed_from}
         for old, field in renamed.items():
             if old in fields:
-                self.problem("FW309", (*path, "fields", field.name, "renamed_from"),
-                             f"{old!r} is still a field of {name}", "Remove the old field, or the renamed_from.")
+                self.problem(
+                    "FW309",
+                    (*path, "fields", field.name, "renamed_from"),
+                    f"{old!r} is still a field of {name}",
+                    "Remove the old field, or the renamed_from.",
+                )
         title = doc.get("title")
         if title is not None:
             self._check_field_ref(fields, doc["fields"], title, (*path, "title"), stored=True)
         list_doc = {} if self.is_broken((*path, "list")) else doc.get("list") or {}
         list_view = self._list_view(name, list_doc, fields, doc["fields"], title)
-        form = self._form(name, None if self.is_broken((*path, "form")) else doc.get("form"),
-                          fields, doc["fields"])
+        form = self._form(
+            name,
+            None if self.is_broken((*path, "form")) else doc.get("form"),
+            fields,
+            doc["fields"],
+        )
         return Entity(
-            name=name, label=label, plural_label=plural, fields=frozen_map(fields),
-            list=list_view, form=form, location=self.location(path), title_field=title,
+            name=name,
+            label=label,
+            plural_label=plural,
+            fields=frozen_map(fields),
+            list=list_view,
+            form=form,
+            location=self.location(path),
+            title_field=title,
             child_of=child_of,
         )
 
@@ -201,26 +260,46 @@ class ModelBuilder:
         for key in spec:
             if key not in COMMON_FIELD_KEYS and key not in kind.settings:
                 valid = ", ".join(sorted(kind.settings)) or "none"
-                self.problem("FW206", (*path, key), f"{key!r} is not a setting of type {kind.name}",
-                             f"Settings of {kind.name}: {valid}.")
+                self.problem(
+                    "FW206",
+                    (*path, key),
+                    f"{key!r} is not a setting of type {kind.name}",
+                    f"Settings of {kind.name}: {valid}.",
+                )
                 ok = False
         options = self._options(spec, kind, path)
         settings = {k: v for k, v in spec.items() if k in kind.settings}
         if "label" not in spec:
-            self.problem("FW404", path, f"field {name!r} has no label",
-                         f"Add `label: {{{self.default_locale}: …}}`.")
+            self.problem(
+                "FW404",
+                path,
+                f"field {name!r} has no label",
+                f"Add `label: {{{self.default_locale}: …}}`.",
+            )
         label = self.label(spec.get("label", name), (*path, "label"))
         ok &= self._check_settings(kind.name, settings, path)
-        if spec.get("unique") and (not kind.stored or kind.name in ("multiselect", "attachment", "longtext")):
+        if spec.get("unique") and (
+            not kind.stored or kind.name in ("multiselect", "attachment", "longtext")
+        ):
             self.problem("FW308", (*path, "unique"), f"a {kind.name} field cannot be unique")
             ok = False
         field = Field(
-            name=name, entity=entity, kind=kind, label=label, location=self.location(path),
-            help=self.label(spec["help"], (*path, "help"), required=False) if "help" in spec else None,
-            required=bool(spec.get("required", False)), unique=bool(spec.get("unique", False)),
-            options=options, settings=frozen_map(settings),
-            searchable=bool(spec.get("searchable", False)), indexed=bool(spec.get("indexed", False)),
-            readonly=bool(spec.get("readonly", False)), renamed_from=spec.get("renamed_from"),
+            name=name,
+            entity=entity,
+            kind=kind,
+            label=label,
+            location=self.location(path),
+            help=self.label(spec["help"], (*path, "help"), required=False)
+            if "help" in spec
+            else None,
+            required=bool(spec.get("required", False)),
+            unique=bool(spec.get("unique", False)),
+            options=options,
+            settings=frozen_map(settings),
+            searchable=bool(spec.get("searchable", False)),
+            indexed=bool(spec.get("indexed", False)),
+            readonly=bool(spec.get("readonly", False)),
+            renamed_from=spec.get("renamed_from"),
         )
         if "default" in spec:
             field = self._with_default(field, spec["default"], (*path, "default"))
@@ -240,26 +319,36 @@ class ModelBuilder:
         for index, item in enumerate(raw):
             value = item if isinstance(item, str) else item["value"]
             if value in seen:
-                self.problem("FW402", (*path, "options", index), f"option {value!r} is listed twice")
+                self.problem(
+                    "FW402", (*path, "options", index), f"option {value!r} is listed twice"
+                )
                 continue
             seen.add(value)
             label_raw = item.get("label", value) if isinstance(item, dict) else value
             label = self.label(label_raw, (*path, "options", index, "label"))
-            options.append(Option(value, label, item.get("color") if isinstance(item, dict) else None))
+            options.append(
+                Option(value, label, item.get("color") if isinstance(item, dict) else None)
+            )
         return tuple(options)
 
     def _check_settings(self, type_name: str, settings: Mapping[str, Any], path: DocPath) -> bool:
         ok = True
         for low, high in (("min", "max"), ("min_length", "max_length"), ("min_rows", "max_rows")):
             if low in settings and high in settings and settings[low] > settings[high]:
-                self.problem("FW406", (*path, low), f"{low} {settings[low]} is above {high} {settings[high]}")
+                self.problem(
+                    "FW406", (*path, low), f"{low} {settings[low]} is above {high} {settings[high]}"
+                )
                 ok = False
         target = settings.get("to")
         if type_name in ("link", "table") and target is not None:
             allowed = self.entity_names | ({USER_ENTITY} if type_name == "link" else set())
             if target not in allowed:
-                self.problem("FW304", (*path, "to"), f"no entity named {target!r}",
-                             self._suggest(target, allowed))
+                self.problem(
+                    "FW304",
+                    (*path, "to"),
+                    f"no entity named {target!r}",
+                    self._suggest(target, allowed),
+                )
                 ok = False
         if type_name == "autonumber" and "format" in settings:
             try:
@@ -271,8 +360,12 @@ class ModelBuilder:
             try:
                 re.compile(settings["pattern"])
             except re.error as exc:
-                self.problem("FW205", (*path, "pattern"), f"not a regular expression: {exc}",
-                             "Check the brackets and escapes of the pattern.")
+                self.problem(
+                    "FW205",
+                    (*path, "pattern"),
+                    f"not a regular expression: {exc}",
+                    "Check the brackets and escapes of the pattern.",
+                )
                 ok = False
         return ok
 
@@ -283,14 +376,24 @@ class ModelBuilder:
         try:
             value = field.kind.input_field(field).deserialize(raw)
         except (ma.ValidationError, NotImplementedError) as exc:
-            detail = "; ".join(_flatten(exc.messages)) if isinstance(exc, ma.ValidationError) else ""
-            self.problem("FW403", path, f"default {raw!r} does not fit a {field.type} field: {detail}")
+            detail = (
+                "; ".join(_flatten(exc.messages)) if isinstance(exc, ma.ValidationError) else ""
+            )
+            self.problem(
+                "FW403", path, f"default {raw!r} does not fit a {field.type} field: {detail}"
+            )
             return field
         return _replace(field, default=value)
 
     # -- references from lists and forms --------------------------------------------------
-    def _check_field_ref(self, fields: Mapping[str, Field], declared: Mapping[str, Any], name: str,
-                         path: DocPath, stored: bool = False) -> Field | None:
+    def _check_field_ref(
+        self,
+        fields: Mapping[str, Field],
+        declared: Mapping[str, Any],
+        name: str,
+        path: DocPath,
+        stored: bool = False,
+    ) -> Field | None:
         if name not in declared:
             self.problem("FW305", path, f"no field named {name!r}", self._suggest(name, declared))
             return None
@@ -300,26 +403,41 @@ class ModelBuilder:
             return None
         return field
 
-    def _list_view(self, entity: str, doc: Mapping[str, Any], fields: Mapping[str, Field],
-                   declared: Mapping[str, Any], title: str | None) -> ListView:
+    def _list_view(
+        self,
+        entity: str,
+        doc: Mapping[str, Any],
+        fields: Mapping[str, Field],
+        declared: Mapping[str, Any],
+        title: str | None,
+    ) -> ListView:
         path: DocPath = ("entities", entity, "list")
         for key in ("columns", "filters", "search"):
             for index, name in enumerate(doc.get(key) or ()):
-                field = self._check_field_ref(fields, declared, name, (*path, key, index), stored=True)
+                field = self._check_field_ref(
+                    fields, declared, name, (*path, key, index), stored=True
+                )
                 if field is None:
                     continue
                 if key == "filters" and field.type in ("longtext", "attachment"):
-                    self.problem("FW308", (*path, key, index), f"a {field.type} field cannot be a filter")
+                    self.problem(
+                        "FW308", (*path, key, index), f"a {field.type} field cannot be a filter"
+                    )
                 if key == "search" and not field.kind.searchable:
-                    self.problem("FW308", (*path, key, index),
-                                 f"a {field.type} field cannot be searched as text",
-                                 "Search works on text-like fields (text, email, phone, autonumber…).")
+                    self.problem(
+                        "FW308",
+                        (*path, key, index),
+                        f"a {field.type} field cannot be searched as text",
+                        "Search works on text-like fields (text, email, phone, autonumber…).",
+                    )
         raw_sort = doc.get("sort") or []
         raw_sort = [raw_sort] if isinstance(raw_sort, str) else raw_sort
         sort = []
         for index, item in enumerate(raw_sort):
             name = item.lstrip("-")
-            sort_path = (*path, "sort", index) if isinstance(doc.get("sort"), list) else (*path, "sort")
+            sort_path = (
+                (*path, "sort", index) if isinstance(doc.get("sort"), list) else (*path, "sort")
+            )
             if name in SYSTEM_COLUMNS:
                 sort.append(SortKey(name, item.startswith("-")))
                 continue
@@ -330,19 +448,29 @@ class ModelBuilder:
         columns = doc.get("columns") or self._default_columns(fields, title)
         searchable = doc.get("search") or [f.name for f in fields.values() if f.searchable]
         return ListView(
-            columns=tuple(columns), filters=tuple(doc.get("filters") or ()), sort=tuple(sort),
-            search=tuple(searchable), page_size=int(doc.get("page_size", 50)),
+            columns=tuple(columns),
+            filters=tuple(doc.get("filters") or ()),
+            sort=tuple(sort),
+            search=tuple(searchable),
+            page_size=int(doc.get("page_size", 50)),
         )
 
     def _default_columns(self, fields: Mapping[str, Field], title: str | None) -> list[str]:
-        stored = [f.name for f in fields.values() if f.stored and f.type not in ("longtext", "attachment")]
+        stored = [
+            f.name for f in fields.values() if f.stored and f.type not in ("longtext", "attachment")
+        ]
         if title in stored:
             stored.remove(title)
             stored.insert(0, title)
         return stored[:DEFAULT_LIST_COLUMNS]
 
-    def _form(self, entity: str, doc: Mapping[str, Any] | None, fields: Mapping[str, Field],
-              declared: Mapping[str, Any]) -> FormView:
+    def _form(
+        self,
+        entity: str,
+        doc: Mapping[str, Any] | None,
+        fields: Mapping[str, Field],
+        declared: Mapping[str, Any],
+    ) -> FormView:
         if not doc:
             return FormView((FormSection(None, tuple(fields)),))
         path: DocPath = ("entities", entity, "form", "sections")
@@ -354,8 +482,12 @@ class ModelBuilder:
                 f_path = (*s_path, "fields", f_index)
                 self._check_field_ref(fields, declared, name, f_path)
                 if name in placed:
-                    self.problem("FW303", f_path, f"{name!r} is already placed in the form",
-                                 "Each field appears in one section.")
+                    self.problem(
+                        "FW303",
+                        f_path,
+                        f"{name!r} is already placed in the form",
+                        "Each field appears in one section.",
+                    )
                 placed[name] = f_path
             label = self.label(section["label"], (*s_path, "label")) if "label" in section else None
             sections.append(FormSection(label, tuple(section["fields"])))
@@ -368,9 +500,12 @@ class ModelBuilder:
                     continue
                 child = self.doc["entities"].get(field.setting("to"), {})
                 if child.get("child_of") != entity.name:
-                    self.problem("FW307", ("entities", entity.name, "fields", field.name, "to"),
-                                 f"{field.setting('to')!r} is not a child entity of {entity.name!r}",
-                                 f"Add `child_of: {entity.name}` to {field.setting('to')}.")
+                    self.problem(
+                        "FW307",
+                        ("entities", entity.name, "fields", field.name, "to"),
+                        f"{field.setting('to')!r} is not a child entity of {entity.name!r}",
+                        f"Add `child_of: {entity.name}` to {field.setting('to')}.",
+                    )
 
     def _suggest(self, word: str, choices: Any) -> str:
         import difflib

@@ -51,7 +51,9 @@ def parse_pattern(pattern: str) -> NumberingPattern:
             counters += 1
             width = len(token)
         else:
-            raise ValueError(f"unknown part {{{token}}}; use {{YYYY}}, {{YY}}, {{MM}}, {{DD}} or {{###}}")
+            raise ValueError(
+                f"unknown part {{{token}}}; use {{YYYY}}, {{YY}}, {{MM}}, {{DD}} or {{###}}"
+            )
     leftover = _TOKEN.sub("", pattern)
     if "{" in leftover or "}" in leftover:
         raise ValueError("unbalanced braces")

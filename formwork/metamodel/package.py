@@ -36,7 +36,9 @@ class RawPackage:
     problems: list[Problem] = field(default_factory=list)
 
     def problem(self, code: str, path: DocPath, message: str, hint: str = "") -> None:
-        self.problems.append(Problem(code, format_path(path), message, self.sources.locate(path), hint))
+        self.problems.append(
+            Problem(code, format_path(path), message, self.sources.locate(path), hint)
+        )
 
 
 def read_package(root: Path, types: FieldTypeRegistry) -> RawPackage:
@@ -48,7 +50,9 @@ def read_package(root: Path, types: FieldTypeRegistry) -> RawPackage:
     validators = {kind: jsonschema.Draft202012Validator(s) for kind, s in schemas(types).items()}
     app_file = _first_existing(root, "app")
     if app_file is None:
-        package.problems.append(Problem("FW102", "app", f"no app.yaml in {root}", Location(str(root))))
+        package.problems.append(
+            Problem("FW102", "app", f"no app.yaml in {root}", Location(str(root)))
+        )
     else:
         data = _read_one(package, app_file, ("app",), validators["app"])
         if isinstance(data, dict):
@@ -59,14 +63,20 @@ def read_package(root: Path, types: FieldTypeRegistry) -> RawPackage:
     return package
 
 
-def _read_section_file(package: RawPackage, file: Path, folder: str, kind: str,
-                       validator: jsonschema.protocols.Validator) -> None:
+def _read_section_file(
+    package: RawPackage,
+    file: Path,
+    folder: str,
+    kind: str,
+    validator: jsonschema.protocols.Validator,
+) -> None:
     display = _display(package.root, file)
     if file.is_dir() or file.name.startswith("."):
         return
     if file.suffix not in CONFIG_SUFFIXES:
-        package.problems.append(Problem("FW106", folder, f"{file.name} is not YAML or JSON",
-                                        Location(display)))
+        package.problems.append(
+            Problem("FW106", folder, f"{file.name} is not YAML or JSON", Location(display))
+        )
         return
     data, sources, problems = read_file(file, display)
     # The name inside the file wins; the file name is only the fallback for a broken file.
@@ -74,32 +84,49 @@ def _read_section_file(package: RawPackage, file: Path, folder: str, kind: str,
     name = declared if isinstance(declared, str) and declared else file.stem
     if name in package.document[folder]:
         first = package.sources.locate((folder, name))
-        package.problems.append(Problem(
-            "FW107", f"{folder}.{name}", f"{kind} {name!r} is declared again (first in {first})",
-            Location(display, 1), "Rename one of them, or merge the two files.",
-        ))
+        package.problems.append(
+            Problem(
+                "FW107",
+                f"{folder}.{name}",
+                f"{kind} {name!r} is declared again (first in {first})",
+                Location(display, 1),
+                "Rename one of them, or merge the two files.",
+            )
+        )
         return
     checked = _check_file(package, data, sources, problems, (folder, name), validator)
     if checked is not None:
         package.document[folder][name] = checked
 
 
-def _read_one(package: RawPackage, file: Path, prefix: DocPath,
-              validator: jsonschema.protocols.Validator) -> Any:
+def _read_one(
+    package: RawPackage, file: Path, prefix: DocPath, validator: jsonschema.protocols.Validator
+) -> Any:
     data, sources, problems = read_file(file, _display(package.root, file))
     return _check_file(package, data, sources, problems, prefix, validator)
 
 
-def _check_file(package: RawPackage, data: Any, sources: SourceMap, problems: list[Problem],
-                prefix: DocPath, validator: jsonschema.protocols.Validator) -> dict[str, Any] | None:
+def _check_file(
+    package: RawPackage,
+    data: Any,
+    sources: SourceMap,
+    problems: list[Problem],
+    prefix: DocPath,
+    validator: jsonschema.protocols.Validator,
+) -> dict[str, Any] | None:
     package.problems.extend(problems)
     if problems:
         return None
     package.sources.merge(sources, under=prefix)
     if not isinstance(data, dict):
-        package.problems.append(Problem("FW105", format_path(prefix),
-                                        f"expected a mapping, found {_json_type(data)}",
-                                        package.sources.locate(prefix)))
+        package.problems.append(
+            Problem(
+                "FW105",
+                format_path(prefix),
+                f"expected a mapping, found {_json_type(data)}",
+                package.sources.locate(prefix),
+            )
+        )
         return None
     for error in validator.iter_errors(data):
         package.problems.append(_schema_problem(error, prefix, package.sources))
@@ -114,22 +141,41 @@ def _schema_problem(error: ValidationError, prefix: DocPath, sources: SourceMap)
     validator, value, instance = error.validator, error.validator_value, error.instance
     if validator == "required":
         missing = error.message.split("'")[1] if "'" in error.message else str(value)
-        return Problem("FW201", format_path(path), f"missing required key {missing!r}", where,
-                       f"Add `{missing}:` here.")
+        return Problem(
+            "FW201",
+            format_path(path),
+            f"missing required key {missing!r}",
+            where,
+            f"Add `{missing}:` here.",
+        )
     if validator == "additionalProperties":
         allowed = sorted(error.schema.get("properties", {}))
         extra = [k for k in instance if k not in allowed] if isinstance(instance, dict) else []
         key = extra[0] if extra else "?"
         key_where = sources.locate((*path, key)) or where
-        return Problem("FW202", format_path((*path, key)), f"unknown key {key!r}", key_where,
-                       _did_you_mean(key, allowed))
+        return Problem(
+            "FW202",
+            format_path((*path, key)),
+            f"unknown key {key!r}",
+            key_where,
+            _did_you_mean(key, allowed),
+        )
     if validator == "type":
-        return Problem("FW203", format_path(path),
-                       f"expected {_type_words(value)}, found {_json_type(instance)}", where)
+        return Problem(
+            "FW203",
+            format_path(path),
+            f"expected {_type_words(value)}, found {_json_type(instance)}",
+            where,
+        )
     if validator in ("enum", "const"):
         choices = value if isinstance(value, list) else [value]
-        return Problem("FW204", format_path(path), f"{instance!r} is not allowed", where,
-                       _did_you_mean(str(instance), [str(c) for c in choices]))
+        return Problem(
+            "FW204",
+            format_path(path),
+            f"{instance!r} is not allowed",
+            where,
+            _did_you_mean(str(instance), [str(c) for c in choices]),
+        )
     return Problem("FW205", format_path(path), error.message, where, _shape_hint(validator, value))
 
 
@@ -141,8 +187,11 @@ def _best_leaf(error: ValidationError) -> ValidationError:
     """
     if not error.context:
         return error
-    wrong_type = {e.relative_schema_path[0] for e in error.context
-                  if e.validator == "type" and not e.relative_path}
+    wrong_type = {
+        e.relative_schema_path[0]
+        for e in error.context
+        if e.validator == "type" and not e.relative_path
+    }
     meant = [e for e in error.context if e.relative_schema_path[0] not in wrong_type]
     best = jsonschema.exceptions.best_match(meant) if meant else None
     return _best_leaf(best) if best is not None else error
@@ -174,8 +223,15 @@ def _shape_hint(validator: str, value: Any) -> str:
 
 def _type_words(value: Any) -> str:
     kinds = value if isinstance(value, list) else [value]
-    words = {"object": "a mapping", "array": "a list", "string": "text", "integer": "a whole number",
-             "number": "a number", "boolean": "true or false", "null": "nothing"}
+    words = {
+        "object": "a mapping",
+        "array": "a list",
+        "string": "text",
+        "integer": "a whole number",
+        "number": "a number",
+        "boolean": "true or false",
+        "null": "nothing",
+    }
     return " or ".join(words.get(k, k) for k in kinds)
 
 

@@ -38,7 +38,9 @@ CODES: dict[str, Code] = {
         Code("FW102", "app.yaml missing", "A package is a folder with app.yaml at its top."),
         Code("FW103", "File is not valid YAML or JSON", "Check indentation, quotes and colons."),
         Code("FW104", "Duplicate key in a file", "Each key may appear once per mapping."),
-        Code("FW105", "File does not hold a mapping", "A config file holds one mapping (key: value)."),
+        Code(
+            "FW105", "File does not hold a mapping", "A config file holds one mapping (key: value)."
+        ),
         Code("FW106", "Unsupported file in the package", "Use .yaml, .yml or .json files."),
         Code("FW107", "Same name declared in two files", "Each entity is declared in one file."),
         # FW2xx: shape (JSON Schema)
@@ -46,7 +48,9 @@ CODES: dict[str, Code] = {
         Code("FW202", "Unknown key", "Check the spelling against the config reference."),
         Code("FW203", "Wrong value type", "Use the type the config reference gives."),
         Code("FW204", "Value not allowed", "Use one of the listed values."),
-        Code("FW205", "Value out of range or badly formed", "See the limits in the config reference."),
+        Code(
+            "FW205", "Value out of range or badly formed", "See the limits in the config reference."
+        ),
         Code("FW206", "Setting not valid for this field type", "Remove it or change the type."),
         # FW3xx: names and references
         Code("FW301", "Invalid name", "Use lower_snake_case: a letter, then letters, digits, _."),
@@ -57,13 +61,19 @@ CODES: dict[str, Code] = {
         Code("FW306", "Unknown role", "Declare the role in app.yaml under roles."),
         Code("FW307", "Child table misconfigured", "The target entity needs child_of: <parent>."),
         Code("FW308", "Field cannot be used here", "See the config reference for what is allowed."),
-        Code("FW309", "Rename source clashes", "renamed_from must name an old field, not a live one."),
+        Code(
+            "FW309", "Rename source clashes", "renamed_from must name an old field, not a live one."
+        ),
         # FW4xx: values
         Code("FW401", "Options list is empty", "A select needs at least one option."),
         Code("FW402", "Duplicate option", "Each option value appears once."),
         Code("FW403", "Default does not fit the field type", "Give a value the field accepts."),
         Code("FW404", "Label missing in the default locale", "Add a label in the default locale."),
-        Code("FW405", "Invalid numbering pattern", "Use text with one {###…} counter, e.g. KH-{YYYY}-{#####}."),
+        Code(
+            "FW405",
+            "Invalid numbering pattern",
+            "Use text with one {###…} counter, e.g. KH-{YYYY}-{#####}.",
+        ),
         Code("FW406", "Inconsistent limits", "min must not exceed max."),
         Code("FW407", "Locale not declared", "Add the locale to app.yaml locales."),
     )

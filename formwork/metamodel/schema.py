@@ -58,30 +58,53 @@ COMMON_FIELD_KEYS: dict[str, dict[str, Any]] = {
     "required": {"type": "boolean", "default": False, "description": "A value must be given."},
     "unique": {"type": "boolean", "default": False, "description": "No two records share a value."},
     "default": {"description": "The value a new record starts with."},
-    "options": {"type": "array", "items": {"$ref": "#/$defs/option"},
-                "description": "The choices (select and multiselect)."},
-    "searchable": {"type": "boolean", "default": False,
-                   "description": "Included in the list's text search."},
+    "options": {
+        "type": "array",
+        "items": {"$ref": "#/$defs/option"},
+        "description": "The choices (select and multiselect).",
+    },
+    "searchable": {
+        "type": "boolean",
+        "default": False,
+        "description": "Included in the list's text search.",
+    },
     "indexed": {"type": "boolean", "default": False, "description": "Give the column an index."},
-    "readonly": {"type": "boolean", "default": False, "description": "Shown but never written by users."},
-    "renamed_from": {"type": "string", "pattern": NAME_PATTERN,
-                     "description": "The field's old name: schema sync moves the data over."},
+    "readonly": {
+        "type": "boolean",
+        "default": False,
+        "description": "Shown but never written by users.",
+    },
+    "renamed_from": {
+        "type": "string",
+        "pattern": NAME_PATTERN,
+        "description": "The field's old name: schema sync moves the data over.",
+    },
 }
 
 
 def field_schema(types: FieldTypeRegistry) -> dict[str, Any]:
+    """Every field key is listed (for autocompletion); each type's branch checks its settings."""
     properties: dict[str, Any] = dict(COMMON_FIELD_KEYS)
     properties["type"] = {**COMMON_FIELD_KEYS["type"], "enum": types.names()}
     for kind in types:
         for key, spec in kind.settings.items():
-            properties.setdefault(key, spec)
+            if key in properties and properties[key] != spec:
+                # Types disagree on this setting (integer max vs decimal max): list it loosely
+                # here and let each type's branch below check it.
+                properties[key] = {"description": properties[key].get("description", "")}
+            else:
+                properties.setdefault(key, spec)
     branches = [
         {
             "if": {"properties": {"type": {"const": kind.name}}, "required": ["type"]},
-            "then": {"required": list(kind.required_settings) + (["options"] if kind.has_options else [])},
+            "then": {
+                "properties": dict(kind.settings),
+                "required": list(kind.required_settings)
+                + (["options"] if kind.has_options else []),
+            },
         }
         for kind in types
-        if kind.required_settings or kind.has_options
+        if kind.settings or kind.required_settings or kind.has_options
     ]
     return {
         "type": "object",
@@ -103,8 +126,11 @@ def entity_schema(types: FieldTypeRegistry) -> dict[str, Any]:
             "label": {"$ref": "#/$defs/label"},
             "plural_label": {"$ref": "#/$defs/label"},
             "title": {"type": "string", "description": "The field shown as a record's title."},
-            "child_of": {"type": "string", "description": "Makes this a child entity whose rows are "
-                                                          "edited inside the parent's table field."},
+            "child_of": {
+                "type": "string",
+                "description": "Makes this a child entity whose rows are "
+                "edited inside the parent's table field.",
+            },
             "fields": {
                 "type": "object",
                 "minProperties": 1,
@@ -117,8 +143,10 @@ def entity_schema(types: FieldTypeRegistry) -> dict[str, Any]:
                 "properties": {
                     "columns": {**NAME_LIST, "minItems": 1},
                     "filters": NAME_LIST,
-                    "sort": {"oneOf": [sort_key, {"type": "array", "items": sort_key}],
-                             "description": "Field names; a leading - sorts descending."},
+                    "sort": {
+                        "oneOf": [sort_key, {"type": "array", "items": sort_key}],
+                        "description": "Field names; a leading - sorts descending.",
+                    },
                     "search": NAME_LIST,
                     "page_size": {"type": "integer", "minimum": 5, "maximum": 500, "default": 50},
                 },
@@ -159,16 +187,23 @@ def app_schema() -> dict[str, Any]:
             "version": {"type": "string", "default": "0.0.0"},
             "description": {"$ref": "#/$defs/label"},
             "default_locale": {"type": "string", "pattern": LOCALE_PATTERN, "default": "zh"},
-            "locales": {"type": "array", "items": {"type": "string", "pattern": LOCALE_PATTERN},
-                        "minItems": 1, "uniqueItems": True, "default": ["zh", "en"]},
+            "locales": {
+                "type": "array",
+                "items": {"type": "string", "pattern": LOCALE_PATTERN},
+                "minItems": 1,
+                "uniqueItems": True,
+                "default": ["zh", "en"],
+            },
             "roles": {
                 "type": "object",
                 "additionalProperties": {
                     "type": "object",
                     "additionalProperties": False,
                     "required": ["label"],
-                    "properties": {"label": {"$ref": "#/$defs/label"},
-                                   "description": {"$ref": "#/$defs/label"}},
+                    "properties": {
+                        "label": {"$ref": "#/$defs/label"},
+                        "description": {"$ref": "#/$defs/label"},
+                    },
                 },
                 "description": "The roles people can hold, by name.",
             },
@@ -177,8 +212,14 @@ def app_schema() -> dict[str, Any]:
     )
 
 
-def _document(kind: str, title: str, *, required: list[str], properties: dict[str, Any],
-              defs: dict[str, Any] | None = None) -> dict[str, Any]:
+def _document(
+    kind: str,
+    title: str,
+    *,
+    required: list[str],
+    properties: dict[str, Any],
+    defs: dict[str, Any] | None = None,
+) -> dict[str, Any]:
     return {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
         "$id": f"{SCHEMA_BASE_URI}{kind}.schema.json",

@@ -77,7 +77,11 @@ def read_file(file: Path, display: str) -> tuple[Any, SourceMap, list[Problem]]:
         raw = yaml.load(text)
     except DuplicateKeyError as exc:
         line = exc.problem_mark.line + 1 if exc.problem_mark else 0
-        return None, sources, [Problem("FW104", "", _first_line(exc.problem), Location(display, line))]
+        return (
+            None,
+            sources,
+            [Problem("FW104", "", _first_line(exc.problem), Location(display, line))],
+        )
     except MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else 0
@@ -116,7 +120,7 @@ def _plain(node: Any, path: DocPath, display: str, sources: SourceMap) -> Any:
 
 
 def _scalar(value: Any) -> Any:
-    # ruamel returns subclasses (ScalarFloat, ScalarBoolean, TimeStamp…); downstream wants plain types.
+    # ruamel returns subclasses (ScalarFloat, TimeStamp…); downstream wants plain types.
     if value is None or isinstance(value, str):
         return None if value is None else str(value)
     if isinstance(value, bool):

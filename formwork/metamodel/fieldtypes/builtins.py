@@ -23,7 +23,12 @@ _INT = {"type": "integer"}
 _NUMBER = {"type": "number"}
 _MIN = {"type": "number", "description": "Smallest value accepted."}
 _MAX = {"type": "number", "description": "Largest value accepted."}
-_MAX_LENGTH = {"type": "integer", "minimum": 1, "maximum": 1_000_000, "description": "Most characters."}
+_MAX_LENGTH = {
+    "type": "integer",
+    "minimum": 1,
+    "maximum": 1_000_000,
+    "description": "Most characters.",
+}
 
 CURRENCY_SYMBOLS = {"CNY": "¥", "USD": "$", "EUR": "€", "GBP": "£", "JPY": "¥", "HKD": "HK$"}
 YES_NO = {"zh": ("是", "否"), "en": ("Yes", "No")}
@@ -45,7 +50,10 @@ class Text(FieldType):
     settings = {
         "max_length": {**_MAX_LENGTH, "default": 200},
         "min_length": {"type": "integer", "minimum": 0, "description": "Fewest characters."},
-        "pattern": {"type": "string", "description": "A regular expression the whole value matches."},
+        "pattern": {
+            "type": "string",
+            "description": "A regular expression the whole value matches.",
+        },
     }
     default_length = 200
 
@@ -110,8 +118,13 @@ class DecimalType(FieldType):
     settings = {
         "min": _MIN,
         "max": _MAX,
-        "places": {"type": "integer", "minimum": 0, "maximum": 10, "default": 2,
-                   "description": "Digits after the decimal point."},
+        "places": {
+            "type": "integer",
+            "minimum": 0,
+            "maximum": 10,
+            "default": 2,
+            "description": "Digits after the decimal point.",
+        },
     }
     default_places = 2
 
@@ -134,8 +147,12 @@ class Money(DecimalType):
     settings = {
         "min": _MIN,
         "max": _MAX,
-        "currency": {"type": "string", "pattern": "^[A-Z]{3}$", "default": "CNY",
-                     "description": "ISO 4217 code."},
+        "currency": {
+            "type": "string",
+            "pattern": "^[A-Z]{3}$",
+            "default": "CNY",
+            "description": "ISO 4217 code.",
+        },
     }
 
     def places(self, field: Field) -> int:
@@ -236,7 +253,9 @@ class Select(FieldType):
     ordered = True
 
     def column_type(self, field: Field) -> sa.types.TypeEngine[Any]:
-        return sa.String(max(len(v) for v in field.option_values()) if field.options else 100)
+        # Room to spare, so adding an option rarely means widening the column.
+        longest = max((len(v) for v in field.option_values()), default=0)
+        return sa.String(max(64, longest))
 
     def input_field(self, field: Field) -> ma.fields.Field:
         return _Stripped(validate=validate.OneOf(field.option_values()), allow_none=True)
@@ -285,8 +304,15 @@ class Rating(FieldType):
     description = "A score from 0 to max stars (default 5)."
     widget = "rating"
     ordered = True
-    settings = {"max": {"type": "integer", "minimum": 1, "maximum": 10, "default": 5,
-                        "description": "Most stars."}}
+    settings = {
+        "max": {
+            "type": "integer",
+            "minimum": 1,
+            "maximum": 10,
+            "default": 5,
+            "description": "Most stars.",
+        }
+    }
 
     def column_type(self, field: Field) -> sa.types.TypeEngine[Any]:
         return sa.SmallInteger()
@@ -316,8 +342,9 @@ class _StrippedEmail(ma.fields.Email):
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Any:
         if isinstance(value, str) and not value.strip():
             return None
-        return super()._deserialize(value.strip() if isinstance(value, str) else value, attr,
-                                    data, **kwargs)
+        return super()._deserialize(
+            value.strip() if isinstance(value, str) else value, attr, data, **kwargs
+        )
 
 
 PHONE = re.compile(r"\+?[0-9][0-9 ()\-]{4,30}(?:(?:ext\.?|x|转)\s?[0-9]{1,6})?")
@@ -332,8 +359,10 @@ class Phone(Text):
 
     def input_field(self, field: Field) -> ma.fields.Field:
         return _Stripped(
-            validate=[validate.Length(max=self.max_length(field)),
-                      validate.Regexp(PHONE, error="Not a telephone number.")],
+            validate=[
+                validate.Length(max=self.max_length(field)),
+                validate.Regexp(PHONE, error="Not a telephone number."),
+            ],
             allow_none=True,
         )
 
@@ -347,7 +376,8 @@ class Url(Text):
 
     def input_field(self, field: Field) -> ma.fields.Field:
         return _StrippedUrl(
-            schemes={"http", "https"}, validate=validate.Length(max=self.max_length(field)),
+            schemes={"http", "https"},
+            validate=validate.Length(max=self.max_length(field)),
             allow_none=True,
         )
 
@@ -356,8 +386,9 @@ class _StrippedUrl(ma.fields.Url):
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Any:
         if isinstance(value, str) and not value.strip():
             return None
-        return super()._deserialize(value.strip() if isinstance(value, str) else value, attr,
-                                    data, **kwargs)
+        return super()._deserialize(
+            value.strip() if isinstance(value, str) else value, attr, data, **kwargs
+        )
 
 
 class Link(FieldType):
@@ -366,8 +397,11 @@ class Link(FieldType):
     widget = "link"
     settings = {
         "to": {"type": "string", "description": "The entity linked to, or `user`."},
-        "on_delete": {"enum": ["restrict", "set_null", "cascade"], "default": "restrict",
-                      "description": "What deleting the linked record does to this one."},
+        "on_delete": {
+            "enum": ["restrict", "set_null", "cascade"],
+            "default": "restrict",
+            "description": "What deleting the linked record does to this one.",
+        },
     }
     required_settings = ("to",)
 
@@ -409,10 +443,19 @@ class Attachment(FieldType):
     widget = "file"
     settings = {
         "max_files": {"type": "integer", "minimum": 1, "maximum": 100, "default": 1},
-        "max_size_mb": {"type": "number", "exclusiveMinimum": 0, "maximum": 1024, "default": 10,
-                        "description": "Largest file, in megabytes."},
-        "accept": {"type": "array", "items": {"type": "string"}, "minItems": 1,
-                   "description": "Allowed extensions (.pdf) or content types (image/*)."},
+        "max_size_mb": {
+            "type": "number",
+            "exclusiveMinimum": 0,
+            "maximum": 1024,
+            "default": 10,
+            "description": "Largest file, in megabytes.",
+        },
+        "accept": {
+            "type": "array",
+            "items": {"type": "string"},
+            "minItems": 1,
+            "description": "Allowed extensions (.pdf) or content types (image/*).",
+        },
     }
 
     def column_type(self, field: Field) -> sa.types.TypeEngine[Any]:
@@ -481,8 +524,12 @@ class AutoNumber(FieldType):
     writable = False
     searchable = True
     ordered = True
-    settings = {"format": {"type": "string", "description": "Text with {YYYY} {YY} {MM} {DD} "
-                                                           "and one {###…} counter."}}
+    settings = {
+        "format": {
+            "type": "string",
+            "description": "Text with {YYYY} {YY} {MM} {DD} and one {###…} counter.",
+        }
+    }
     required_settings = ("format",)
 
     def column_type(self, field: Field) -> sa.types.TypeEngine[Any]:
@@ -491,13 +538,30 @@ class AutoNumber(FieldType):
     def input_field(self, field: Field) -> ma.fields.Field:
         return ma.fields.String(allow_none=True)
 
-    def pattern(self, field: Field):  # noqa: ANN201 - NumberingPattern
+    def pattern(self, field: Field):
         return parse_pattern(field.setting("format"))
 
 
 BUILTIN_TYPES: tuple[type[FieldType], ...] = (
-    Text, LongText, Integer, DecimalType, Money, Percent, Boolean, Date, DateTime, Select,
-    MultiSelect, Rating, Email, Phone, Url, Link, Table, Attachment, AutoNumber,
+    Text,
+    LongText,
+    Integer,
+    DecimalType,
+    Money,
+    Percent,
+    Boolean,
+    Date,
+    DateTime,
+    Select,
+    MultiSelect,
+    Rating,
+    Email,
+    Phone,
+    Url,
+    Link,
+    Table,
+    Attachment,
+    AutoNumber,
 )
 
 

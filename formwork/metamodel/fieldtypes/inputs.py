@@ -66,9 +66,9 @@ class Number(ma.fields.Field):
             raise self.make_error("invalid")
         quantum = decimal.Decimal(1).scaleb(-self.places)
         exponent = number.as_tuple().exponent
-        if isinstance(exponent, int) and exponent < -self.places:
-            if number.quantize(quantum) != number:
-                raise self.make_error("places", places=self.places)
+        too_precise = isinstance(exponent, int) and exponent < -self.places
+        if too_precise and number.quantize(quantum) != number:
+            raise self.make_error("places", places=self.places)
         number = number.quantize(quantum)
         if number.adjusted() >= self.digits - self.places:
             raise self.make_error("too_large")

@@ -64,15 +64,14 @@ class Number(ma.fields.Field):
             raise self.make_error("invalid") from None
         if not number.is_finite():
             raise self.make_error("invalid")
+        if number.adjusted() >= self.digits - self.places:
+            raise self.make_error("too_large")
         quantum = decimal.Decimal(1).scaleb(-self.places)
         exponent = number.as_tuple().exponent
         too_precise = isinstance(exponent, int) and exponent < -self.places
         if too_precise and number.quantize(quantum) != number:
             raise self.make_error("places", places=self.places)
-        number = number.quantize(quantum)
-        if number.adjusted() >= self.digits - self.places:
-            raise self.make_error("too_large")
-        return number
+        return number.quantize(quantum)
 
     def _serialize(self, value: Any, attr: str | None, obj: Any, **kwargs: Any) -> Any:
         return None if value is None else str(value)

@@ -1,0 +1,34 @@
+"""Web views. For now one home page listing the app's entities; the UI issue builds the rest."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Flask, current_app, render_template
+from flask_htmx import HTMX
+from sqlalchemy import func, select
+
+home = Blueprint("home", __name__, template_folder="templates")
+
+
+@home.get("/")
+def index() -> str:
+    runtime = current_app.extensions["formwork"]
+    model = runtime.model
+    locale = model.default_locale
+    rows = []
+    with runtime.db.read() as conn:
+        for entity in model.entities.values():
+            table = runtime.tables[entity.name]
+            count = conn.execute(select(func.count()).select_from(table)).scalar_one()
+            rows.append((entity.label.get(locale), entity.name, len(entity.fields), count))
+    return render_template("home.html", title=model.title.get(locale), version=model.version,
+                           rows=rows, locale=locale)
+
+
+@home.get("/healthz")
+def health() -> dict[str, str]:
+    return {"status": "ok"}
+
+
+def init_app(app: Flask) -> None:
+    HTMX(app)
+    app.register_blueprint(home)

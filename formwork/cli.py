@@ -1,0 +1,172 @@
+"""The `formwork` command: validate a package, plan and apply schema changes, serve, shell."""
+
+from __future__ import annotations
+
+import code
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import click
+
+from .metamodel import ConfigError, load_app
+from .runtime import Runtime, open_runtime
+from .settings import SettingsError
+
+package_option = click.option(
+    "--package", "-p", type=click.Path(file_okay=False, path_type=Path), default=None,
+    help="Config package folder [env FORMWORK_PACKAGE; default configs/engineering_crm].",
+)
+database_option = click.option(
+    "--database", "-d", default=None, metavar="URL",
+    help="Database URL [env FORMWORK_DATABASE_URL; default SQLite in the instance folder].",
+)
+
+
+def _overrides(package: Path | None, database: str | None) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    if package is not None:
+        out["package"] = package
+    if database is not None:
+        out["database_url"] = database
+    return out
+
+
+def _open(package: Path | None, database: str | None) -> Runtime:
+    """Open the runtime; config and settings problems end the command with exit status 1/2."""
+    try:
+        return open_runtime(_overrides(package, database))
+    except ConfigError as exc:
+        click.echo(exc.report(), err=True)
+        sys.exit(1)
+    except SettingsError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(2)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+def main() -> None:
+    """Formwork: config packages → tables, forms, lists and rules."""
+
+
+@main.command()
+@click.argument("package", required=False, type=click.Path(path_type=Path))
+def validate(package: Path | None) -> None:
+    """Check a config package; exit 0 when valid, 1 with every problem listed when not."""
+    if package is None:
+        try:
+            from .settings import load_settings
+
+            package = load_settings().package
+        except SettingsError as exc:
+            click.echo(f"error: {exc}", err=True)
+            sys.exit(2)
+    try:
+        app = load_app(package)
+    except ConfigError as exc:
+        click.echo(exc.report(), err=True)
+        sys.exit(1)
+    fields = sum(len(e.fields) for e in app.entities.values())
+    click.echo(f"{package}: valid — app {app.name} {app.version}, "
+               f"{len(app.entities)} entities, {fields} fields.")
+
+
+@main.command()
+@package_option
+@database_option
+def plan(package: Path | None, database: str | None) -> None:
+    """Print what `migrate` would change in the database (changes nothing)."""
+    from .store.schema_sync import plan_sync
+
+    runtime = _open(package, database)
+    result = plan_sync(runtime.db, runtime.model, runtime.tables)
+    click.echo(result.render())
+    sys.exit(1 if result.refusals else 0)
+
+
+@main.command()
+@package_option
+@database_option
+@click.option("--yes", "-y", is_flag=True, help="Apply without asking.")
+def migrate(package: Path | None, database: str | None, yes: bool) -> None:
+    """Bring the database in line with the config, all or nothing, never losing data."""
+    from .store.schema_sync import SchemaSyncRefused, apply_sync, plan_sync
+
+    runtime = _open(package, database)
+    result = plan_sync(runtime.db, runtime.model, runtime.tables)
+    if result.is_empty:
+        click.echo("The database is up to date.")
+        return
+    click.echo(result.render())
+    if result.refusals:
+        click.echo("Nothing was changed: fix the refused changes first.", err=True)
+        sys.exit(1)
+    if not yes and not click.confirm("Apply these changes?", default=False):
+        click.echo("Nothing was changed.")
+        return
+    try:
+        apply_sync(runtime.db, runtime.model, runtime.tables, plan=result)
+    except SchemaSyncRefused as exc:
+        click.echo(f"Nothing was changed: {exc}", err=True)
+        sys.exit(1)
+    click.echo("Done.")
+
+
+@main.command()
+@package_option
+@database_option
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True, type=int)
+@click.option("--debug", is_flag=True, help="Reload on code changes, show the debugger.")
+def serve(package: Path | None, database: str | None, host: str, port: int, debug: bool) -> None:
+    """Serve the app (the development server; put a WSGI server in front for production)."""
+    from .app import create_app
+
+    try:
+        app = create_app(_overrides(package, database))
+    except ConfigError as exc:
+        click.echo(exc.report(), err=True)
+        sys.exit(1)
+    except SettingsError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(2)
+    click.echo(f"Serving {app.extensions['formwork'].model.name} on http://{host}:{port}/")
+    app.run(host=host, port=port, debug=debug, use_reloader=debug)
+
+
+@main.command()
+@package_option
+@database_option
+def shell(package: Path | None, database: str | None) -> None:
+    """An interactive Python shell with `runtime`, `model`, `db` and `tables` at hand."""
+    runtime = _open(package, database)
+    names: dict[str, Any] = {"runtime": runtime, "model": runtime.model, "db": runtime.db,
+                             "tables": runtime.tables}
+    banner = f"Formwork shell — app {runtime.model.name}; names: {', '.join(names)}"
+    code.interact(banner=banner, local=names)
+
+
+@main.command("schema")
+@click.option("--write", is_flag=True, help="Rewrite the published schema files.")
+def schema_command(write: bool) -> None:
+    """Print (or rewrite) the JSON Schema of the config language."""
+    from .metamodel.fieldtypes import default_registry
+    from .metamodel.schema import render, schemas, write_published
+
+    types = default_registry()
+    if write:
+        for path in write_published(types):
+            click.echo(f"wrote {path}")
+        return
+    for kind, document in schemas(types).items():
+        click.echo(f"# {kind}")
+        click.echo(render(document))
+
+
+def run(command: Callable[..., Any]) -> None:  # pragma: no cover - convenience for scripts
+    command(standalone_mode=True)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

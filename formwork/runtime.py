@@ -1,0 +1,33 @@
+"""A running Formwork: settings, the loaded model, the database and its tables, wired once.
+
+Both the web app (`create_app`) and the CLI open one `Runtime`; nothing is kept in globals.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from .metamodel import App, load_app
+from .settings import Settings, load_settings
+from .store.database import Database
+from .store.tables import Tables, build_tables
+
+
+@dataclass(frozen=True)
+class Runtime:
+    settings: Settings
+    model: App
+    db: Database
+    tables: Tables
+
+    def close(self) -> None:
+        self.db.dispose()
+
+
+def open_runtime(overrides: dict[str, Any] | None = None) -> Runtime:
+    """Load settings and the config package; ConfigError if the package is invalid."""
+    settings = load_settings(overrides)
+    model = load_app(settings.package)
+    db = Database(settings.database_url)
+    return Runtime(settings, model, db, build_tables(model))

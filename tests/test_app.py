@@ -1,0 +1,64 @@
+"""The app factory wires settings, model and database; the placeholder home page serves."""
+
+from __future__ import annotations
+
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+from flask import Flask
+
+from formwork import create_app
+from formwork.app import runtime_of
+from formwork.metamodel import ConfigError
+from tests.conftest import CRM_PACKAGE
+
+
+@pytest.fixture
+def app(tmp_path: Path) -> Flask:
+    flask_app = create_app({"instance": tmp_path, "package": CRM_PACKAGE})
+    runtime = runtime_of(flask_app)
+    runtime.tables.metadata.create_all(runtime.db.engine)
+    return flask_app
+
+
+class _Cells(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.cells: list[str] = []
+        self._in_cell = False
+
+    def handle_starttag(self, tag: str, attrs: list) -> None:
+        self._in_cell = tag == "td"
+
+    def handle_data(self, data: str) -> None:
+        if self._in_cell and data.strip():
+            self.cells.append(data.strip())
+
+
+def test_home_lists_every_entity_with_its_record_count(app: Flask) -> None:
+    response = app.test_client().get("/")
+    assert response.status_code == 200
+    parser = _Cells()
+    parser.feed(response.get_data(as_text=True))
+    assert "客户" in parser.cells and "联系人" in parser.cells
+    assert "工程大客户管理" in response.get_data(as_text=True)
+
+
+def test_health_check(app: Flask) -> None:
+    assert app.test_client().get("/healthz").json == {"status": "ok"}
+
+
+def test_unknown_page_is_404(app: Flask) -> None:
+    assert app.test_client().get("/nope").status_code == 404
+
+
+def test_the_session_cookie_is_safe_by_default(app: Flask) -> None:
+    assert app.config["SESSION_COOKIE_HTTPONLY"] is True
+    assert app.config["SESSION_COOKIE_SAMESITE"] == "Lax"
+
+
+def test_an_invalid_package_stops_the_factory(tmp_path: Path) -> None:
+    (tmp_path / "pkg").mkdir()
+    with pytest.raises(ConfigError):
+        create_app({"instance": tmp_path, "package": tmp_path / "pkg"})

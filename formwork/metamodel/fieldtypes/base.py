@@ -41,6 +41,9 @@ class FieldType:
     ordered: ClassVar[bool] = False
     #: Whether text search may look inside it.
     searchable: ClassVar[bool] = False
+    #: What formulas see: "number", "text", "bool", "date", "datetime", "list" (of text),
+    #: "link" (a record of another entity), or None when formulas cannot use the field.
+    value_type: ClassVar[str | None] = "text"
 
     def column_type(self, field: Field) -> sa.types.TypeEngine[Any]:
         raise NotImplementedError(f"field type {self.name} has no column")

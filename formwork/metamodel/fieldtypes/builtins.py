@@ -95,6 +95,7 @@ class LongText(Text):
 
 class Integer(FieldType):
     name = "integer"
+    value_type = "number"
     description = "A whole number."
     widget = "number"
     ordered = True
@@ -112,6 +113,7 @@ class Integer(FieldType):
 
 class DecimalType(FieldType):
     name = "decimal"
+    value_type = "number"
     description = "A decimal number with a fixed number of places."
     widget = "number"
     ordered = True
@@ -178,6 +180,7 @@ class Percent(DecimalType):
 
 class Boolean(FieldType):
     name = "boolean"
+    value_type = "bool"
     description = "Yes or no."
     widget = "checkbox"
 
@@ -196,6 +199,7 @@ class Boolean(FieldType):
 
 class Date(FieldType):
     name = "date"
+    value_type = "date"
     description = "A calendar date."
     widget = "date"
     ordered = True
@@ -221,6 +225,7 @@ class _DateInput(ma.fields.Date):
 
 class DateTime(FieldType):
     name = "datetime"
+    value_type = "datetime"
     description = "A date and time (stored in UTC)."
     widget = "datetime"
     ordered = True
@@ -269,6 +274,7 @@ class Select(FieldType):
 
 class MultiSelect(FieldType):
     name = "multiselect"
+    value_type = "list"
     description = "Several choices from a list of options (tags)."
     widget = "multiselect"
     has_options = True
@@ -301,6 +307,7 @@ class _Choices(ma.fields.List):
 
 class Rating(FieldType):
     name = "rating"
+    value_type = "number"
     description = "A score from 0 to max stars (default 5)."
     widget = "rating"
     ordered = True
@@ -393,6 +400,7 @@ class _StrippedUrl(ma.fields.Url):
 
 class Link(FieldType):
     name = "link"
+    value_type = "link"
     description = "A reference to a record of another entity, or to a user (`to: user`)."
     widget = "link"
     settings = {
@@ -420,6 +428,7 @@ class Link(FieldType):
 
 class Table(FieldType):
     name = "table"
+    value_type = None
     description = "Rows of a child entity edited with the record (order lines, milestones)."
     widget = "table"
     stored = False
@@ -439,6 +448,7 @@ class Table(FieldType):
 
 class Attachment(FieldType):
     name = "attachment"
+    value_type = None
     description = "Files kept on disk under the instance folder, with size and type limits."
     widget = "file"
     settings = {

@@ -68,4 +68,4 @@ class UtcDateTime(sa.types.TypeDecorator[dt.datetime]):
 
 def json_column() -> sa.types.TypeEngine[Any]:
     """JSON everywhere, JSONB on PostgreSQL (indexable, compact)."""
-    return sa.JSON().with_variant(JSONB(), "postgresql")
+    return sa.JSON(none_as_null=True).with_variant(JSONB(none_as_null=True), "postgresql")

@@ -189,7 +189,8 @@ class _Generator:
         temps = [self.temp() for _ in node.args]
         guard = " or ".join(f"({t} := {a}) is None" for t, a in zip(temps, args, strict=False))
         call_args = temps + args[len(temps) :]
-        return f"(None if {guard} else {name}({', '.join(call_args)}))"
+        empty = "False" if node.type == ir.BOOL else "None"  # a test on nothing is false
+        return f"({empty} if {guard} else {name}({', '.join(call_args)}))"
 
     def aggregate(self, node: ir.Aggregate, rec: str) -> str:
         row = self.temp()

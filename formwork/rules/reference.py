@@ -16,6 +16,7 @@ from typing import Any
 from simpleeval import SimpleEval
 
 from .checker import AGGREGATES, CheckedFormula
+from .ir import BOOL
 from .functions import FunctionRegistry
 from .pycompile import AGGREGATE_FUNCTIONS, EvalContext, power
 from .scope import Scope
@@ -85,7 +86,7 @@ class ReferenceEvaluator(SimpleEval):
     def _wrap(self, function: Any) -> Callable[..., Any]:
         def call(*args: Any) -> Any:
             if not function.takes_nulls and any(a is None for a in args):
-                return None
+                return False if function.returns == BOOL else None
             if function.uses_today:
                 return function.python(*args, today=self.ctx.today)
             return function.python(*args)

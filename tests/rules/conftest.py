@@ -81,7 +81,7 @@ def deal_scope(formula_app: App, functions: FunctionRegistry) -> Scope:
 
 
 @pytest.fixture
-def three_ways(formula_app: App, functions: FunctionRegistry, tmp_path: Path):  # noqa: ANN201
+def three_ways(formula_app: App, functions: FunctionRegistry, tmp_path: Path):
     from formwork.store.database import Database, sqlite_url
     from formwork.store.tables import build_tables
     from tests.rules.harness import ThreeWays

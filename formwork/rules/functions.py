@@ -2,8 +2,8 @@
 argument types, result type, Python implementation and (where it has one) SQL form.
 
 Null in, null out: unless a function says it handles nulls itself, any null argument makes
-the result null (false for a function that answers true/false), in Python and SQL alike. Apps get their own registry (`default_functions()`)
-and may register more.
+the result null (false for a function that answers true/false), in Python and SQL alike.
+Apps get their own registry (`default_functions()`) and may register more.
 """
 
 from __future__ import annotations

@@ -16,8 +16,8 @@ from typing import Any
 from simpleeval import SimpleEval
 
 from .checker import AGGREGATES, CheckedFormula
-from .ir import BOOL
 from .functions import FunctionRegistry
+from .ir import BOOL
 from .pycompile import AGGREGATE_FUNCTIONS, EvalContext, power
 from .scope import Scope
 

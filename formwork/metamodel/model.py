@@ -169,9 +169,80 @@ class App:
     entities: Mapping[str, Entity]
     types: FieldTypeRegistry
     location: Location
+    gradings: Mapping[str, Grading] = field(default_factory=frozen_map)
 
     def entity(self, name: str) -> Entity:
         return self.entities[name]
 
     def children_of(self, parent: str) -> tuple[Entity, ...]:
         return tuple(e for e in self.entities.values() if e.child_of == parent)
+
+    def gradings_of(self, entity: str) -> tuple[Grading, ...]:
+        return tuple(g for g in self.gradings.values() if g.entity == entity)
+
+
+@dataclass(frozen=True, slots=True)
+class Band:
+    """Points for a dimension's value: the first band whose `min` the value reaches wins.
+
+    A band without `min` matches every value (the catch-all, last).
+    """
+
+    points: float
+    min: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Dimension:
+    """One line of a scorecard: a value formula, turned into points (0–100) and weighted."""
+
+    name: str
+    label: Label
+    weight: float
+    value: str
+    location: Location
+    bands: tuple[Band, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class GradeLevel:
+    """A grade and the lowest score that earns it (None for the lowest grade)."""
+
+    grade: str
+    label: Label
+    min_score: float | None
+    strategy: Label | None = None
+    color: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Override:
+    """A rule that moves the grade whatever the score: at_least, at_most or set."""
+
+    kind: str
+    grade: str
+    when: str
+    reason: Label
+    location: Location
+
+
+@dataclass(frozen=True, slots=True)
+class Grading:
+    """A scorecard for an entity: weighted dimensions → score → grade, with overrides.
+
+    The score and grade are kept in the entity's `score_field` and `grade_field`.
+    """
+
+    name: str
+    entity: str
+    label: Label
+    dimensions: tuple[Dimension, ...]
+    grades: tuple[GradeLevel, ...]
+    location: Location
+    overrides: tuple[Override, ...] = ()
+    score_field: str = "score"
+    grade_field: str = "grade"
+
+    def rank(self, grade: str) -> int:
+        """0 for the highest grade, larger for lower ones."""
+        return next(i for i, level in enumerate(self.grades) if level.grade == grade)

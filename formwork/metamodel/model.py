@@ -56,7 +56,7 @@ class Option:
     color: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, repr=False)
 class Field:
     """A field of an entity. `kind` is the field type object that knows storage and input."""
 
@@ -76,6 +76,9 @@ class Field:
     indexed: bool = False
     readonly: bool = False
     renamed_from: str | None = None
+
+    def __repr__(self) -> str:
+        return f"<Field {self.entity}.{self.name}: {self.type}>"
 
     @property
     def type(self) -> str:
@@ -124,7 +127,7 @@ class FormView:
     sections: tuple[FormSection, ...]
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, repr=False)
 class Entity:
     """A kind of record: one table, its fields, and how lists and forms show it."""
 
@@ -138,6 +141,9 @@ class Entity:
     title_field: str | None = None
     #: For child entities (rows of a parent's table field): the parent entity's name.
     child_of: str | None = None
+
+    def __repr__(self) -> str:
+        return f"<Entity {self.name}: {len(self.fields)} fields>"
 
     @property
     def table_name(self) -> str:
@@ -156,7 +162,7 @@ class Role:
     label: Label
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, repr=False)
 class App:
     """A whole app: entities and roles, the locales it speaks, and its field-type registry."""
 
@@ -170,6 +176,9 @@ class App:
     types: FieldTypeRegistry
     location: Location
     gradings: Mapping[str, Grading] = field(default_factory=frozen_map)
+
+    def __repr__(self) -> str:
+        return f"<App {self.name} {self.version}: {len(self.entities)} entities>"
 
     def entity(self, name: str) -> Entity:
         return self.entities[name]

@@ -91,17 +91,14 @@ AGGREGATE_FUNCTIONS = {"sum": _sum, "avg": _avg, "min": _agg_min, "max": _agg_ma
 
 def compile_formula(formula: CheckedFormula, functions: FunctionRegistry) -> CompiledFormula:
     """The formula as a Python function `f(record, ctx)`."""
-    generator = _Generator(functions)
+    generator = SourceGenerator(functions)
     body = generator.expr(formula.root, "r")
-    source = "def formula(r, ctx):\n    return " + body + "\n"
-    namespace: dict[str, Any] = {"__builtins__": {}, **generator.namespace}
-    exec(compile(source, f"<formula {formula.source[:60]!r}>", "exec"), namespace)
-    function = namespace["formula"]
-    function.source = source
-    return function
+    return generator.build(f"    return {body}", f"<formula {formula.source[:60]!r}>")
 
 
-class _Generator:
+class SourceGenerator:
+    """Writes the Python source of formulas; several formulas can share one function."""
+
     def __init__(self, functions: FunctionRegistry) -> None:
         self.functions = functions
         self.namespace: dict[str, Any] = {
@@ -111,6 +108,15 @@ class _Generator:
             **{f"_agg_{name}": fn for name, fn in AGGREGATE_FUNCTIONS.items()},
         }
         self.counter = 0
+
+    def build(self, body: str, name: str) -> CompiledFormula:
+        """Compile `body` (indented statements over `r` and `ctx`) into `f(r, ctx)`."""
+        source = f"def formula(r, ctx):\n{body}\n"
+        namespace: dict[str, Any] = {"__builtins__": {}, **self.namespace}
+        exec(compile(source, name, "exec"), namespace)
+        function = namespace["formula"]
+        function.source = source
+        return function
 
     def temp(self) -> str:
         self.counter += 1

@@ -15,11 +15,17 @@ from .runtime import Runtime, open_runtime
 from .settings import SettingsError
 
 package_option = click.option(
-    "--package", "-p", type=click.Path(file_okay=False, path_type=Path), default=None,
+    "--package",
+    "-p",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
     help="Config package folder [env FORMWORK_PACKAGE; default configs/engineering_crm].",
 )
 database_option = click.option(
-    "--database", "-d", default=None, metavar="URL",
+    "--database",
+    "-d",
+    default=None,
+    metavar="URL",
     help="Database URL [env FORMWORK_DATABASE_URL; default SQLite in the instance folder].",
 )
 
@@ -68,8 +74,10 @@ def validate(package: Path | None) -> None:
         click.echo(exc.report(), err=True)
         sys.exit(1)
     fields = sum(len(e.fields) for e in app.entities.values())
-    click.echo(f"{package}: valid — app {app.name} {app.version}, "
-               f"{len(app.entities)} entities, {fields} fields.")
+    click.echo(
+        f"{package}: valid — app {app.name} {app.version}, "
+        f"{len(app.entities)} entities, {fields} fields."
+    )
 
 
 @main.command()
@@ -141,8 +149,12 @@ def serve(package: Path | None, database: str | None, host: str, port: int, debu
 def shell(package: Path | None, database: str | None) -> None:
     """An interactive Python shell with `runtime`, `model`, `db` and `tables` at hand."""
     runtime = _open(package, database)
-    names: dict[str, Any] = {"runtime": runtime, "model": runtime.model, "db": runtime.db,
-                             "tables": runtime.tables}
+    names: dict[str, Any] = {
+        "runtime": runtime,
+        "model": runtime.model,
+        "db": runtime.db,
+        "tables": runtime.tables,
+    }
     banner = f"Formwork shell — app {runtime.model.name}; names: {', '.join(names)}"
     code.interact(banner=banner, local=names)
 

@@ -32,9 +32,19 @@ class Setting:
 
 SETTINGS: tuple[Setting, ...] = (
     Setting("package", "configs/engineering_crm", "Folder of the config package to run."),
-    Setting("instance", "instance", "Folder for the SQLite database, uploaded files and the secret key."),
-    Setting("database_url", None, "SQLAlchemy URL; default: SQLite file formwork.db in the instance folder."),
-    Setting("secret_key", None, "Signs session cookies; default: a random key kept in the instance folder."),
+    Setting(
+        "instance", "instance", "Folder for the SQLite database, uploaded files and the secret key."
+    ),
+    Setting(
+        "database_url",
+        None,
+        "SQLAlchemy URL; default: SQLite file formwork.db in the instance folder.",
+    ),
+    Setting(
+        "secret_key",
+        None,
+        "Signs session cookies; default: a random key kept in the instance folder.",
+    ),
     Setting("max_upload_mb", 50, "Largest request body accepted, in megabytes."),
 )
 _BY_NAME = {s.name: s for s in SETTINGS}
@@ -57,8 +67,9 @@ class Settings:
         return self.instance / "files"
 
 
-def load_settings(overrides: Mapping[str, Any] | None = None,
-                  environ: Mapping[str, str] | None = None) -> Settings:
+def load_settings(
+    overrides: Mapping[str, Any] | None = None, environ: Mapping[str, str] | None = None
+) -> Settings:
     """Settings from `overrides` (e.g. test config), then the environment, then defaults."""
     environ = os.environ if environ is None else environ
     overrides = dict(overrides or {})
@@ -66,9 +77,11 @@ def load_settings(overrides: Mapping[str, Any] | None = None,
         if key not in _BY_NAME:
             raise SettingsError(f"unknown setting {key!r}. Hint: {_hint(key)}")
     for var in environ:
-        if var.startswith(ENV_PREFIX) and var[len(ENV_PREFIX):].lower() not in _BY_NAME:
-            name = var[len(ENV_PREFIX):].lower()
-            raise SettingsError(f"unknown environment variable {var}. Hint: {_hint(name, env=True)}")
+        if var.startswith(ENV_PREFIX) and var[len(ENV_PREFIX) :].lower() not in _BY_NAME:
+            name = var[len(ENV_PREFIX) :].lower()
+            raise SettingsError(
+                f"unknown environment variable {var}. Hint: {_hint(name, env=True)}"
+            )
 
     def value(name: str) -> Any:
         if name in overrides:

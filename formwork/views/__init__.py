@@ -20,8 +20,9 @@ def index() -> str:
             table = runtime.tables[entity.name]
             count = conn.execute(select(func.count()).select_from(table)).scalar_one()
             rows.append((entity.label.get(locale), entity.name, len(entity.fields), count))
-    return render_template("home.html", title=model.title.get(locale), version=model.version,
-                           rows=rows, locale=locale)
+    return render_template(
+        "home.html", title=model.title.get(locale), version=model.version, rows=rows, locale=locale
+    )
 
 
 @home.get("/healthz")

@@ -80,13 +80,19 @@ def deal_scope(formula_app: App, functions: FunctionRegistry) -> Scope:
     return Scope(formula_app, "deal", functions)
 
 
-@pytest.fixture
-def three_ways(formula_app: App, functions: FunctionRegistry, tmp_path: Path):
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def three_ways(
+    request: pytest.FixtureRequest, formula_app: App, functions: FunctionRegistry, tmp_path: Path
+):
+    """Evaluate formulas by reference, compiled Python and SQL on SQLite, then PostgreSQL."""
     from formwork.store.database import Database, sqlite_url
     from formwork.store.tables import build_tables
     from tests.rules.harness import ThreeWays
 
-    db = Database(sqlite_url(tmp_path))
+    if request.param == "sqlite":
+        db = Database(sqlite_url(tmp_path))
+    else:
+        db = request.getfixturevalue("pg_db")
     tables = build_tables(formula_app)
     tables.metadata.create_all(db.engine)
     yield ThreeWays(formula_app, functions, db, tables)

@@ -128,13 +128,16 @@ class _SqlCompiler:
         return sa.select(inner).where(target.c.id == column).scalar_subquery()
 
     def number(self, column: ColumnElement[Any]) -> ColumnElement[Any]:
-        # Exact decimals become floating point, as in the Python evaluation.
-        if (
-            isinstance(column.type, sa.Numeric | sa.types.TypeDecorator)
-            and self.ctx.dialect == "postgresql"
-        ):
+        """Numbers are floating point in formulas, as in the Python evaluation.
+
+        On PostgreSQL exact decimals are cast; on SQLite (which stores REAL already) the type is
+        only relabelled, so results are not quantized by the column's own type on the way out.
+        """
+        if not isinstance(column.type, sa.Numeric | sa.types.TypeDecorator):
+            return column
+        if self.ctx.dialect == "postgresql":
             return sa.cast(column, sa.Float)
-        return column
+        return sa.type_coerce(column, sa.Float)
 
     def alias(self, table_name: str) -> Any:
         self.aliases += 1

@@ -64,6 +64,7 @@ CASES = [
     ("round(-2.5)", {}, -3.0),
     ("round(2.675, 2)", {}, 2.68),
     ("abs(0 - amount)", {}, 1500000.0),
+    ("max(amount, abs(amount * amount))", {"amount": -0.01}, 0.0001),
     ("coalesce(qty, 0) + 1", {"qty": None}, 1),
     ("is_empty(title)", {"title": None}, True),
     ("is_empty(title)", {}, False),

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import code
 import sys
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -160,24 +159,21 @@ def shell(package: Path | None, database: str | None) -> None:
 
 
 @main.command("schema")
-@click.option("--write", is_flag=True, help="Rewrite the published schema files.")
+@click.option("--write", is_flag=True, help="Rewrite the published schema files and the reference.")
 def schema_command(write: bool) -> None:
-    """Print (or rewrite) the JSON Schema of the config language."""
+    """Print the config language's JSON Schema, or rewrite it and docs/config-reference.md."""
     from .metamodel.fieldtypes import default_registry
-    from .metamodel.schema import render, schemas, write_published
+    from .metamodel.reference import write_all
+    from .metamodel.schema import render, schemas
 
     types = default_registry()
     if write:
-        for path in write_published(types):
+        for path in write_all(types):
             click.echo(f"wrote {path}")
         return
     for kind, document in schemas(types).items():
         click.echo(f"# {kind}")
         click.echo(render(document))
-
-
-def run(command: Callable[..., Any]) -> None:  # pragma: no cover - convenience for scripts
-    command(standalone_mode=True)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -20,7 +20,9 @@ def test_validate_a_bad_package_lists_every_problem_and_exits_1(tmp_path: Path) 
     (tmp_path / "entities").mkdir()
     (tmp_path / "app.yaml").write_text("app: t\ntitle: T\n", encoding="utf-8")
     (tmp_path / "entities" / "x.yaml").write_text(
-        "entity: x\nlabel: X\nfields:\n  a: {type: txt, label: A}\n  b: {type: select, label: B, options: []}\n",
+        "entity: x\nlabel: X\nfields:\n"
+        "  a: {type: txt, label: A}\n"
+        "  b: {type: select, label: B, options: []}\n",
         encoding="utf-8",
     )
     result = CliRunner().invoke(main, ["validate", str(tmp_path)])

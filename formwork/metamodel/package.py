@@ -8,17 +8,17 @@ each file kind has its own schema; the semantic checks run on the merged documen
 
 from __future__ import annotations
 
-import difflib
+import dataclasses
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import jsonschema
-from jsonschema.exceptions import ValidationError
 
 from .fieldtypes import FieldTypeRegistry
 from .problems import Location, Problem
-from .schema import LOCALE_PATTERN, NAME_PATTERN, schemas
+from .schema import schemas
+from .schema_errors import json_type, schema_problems
 from .source import DocPath, SourceMap, format_path, read_file
 
 CONFIG_SUFFIXES = (".yaml", ".yml", ".json")
@@ -45,13 +45,21 @@ def read_package(root: Path, types: FieldTypeRegistry) -> RawPackage:
     """Read every file of the package at `root`, checking each against its schema."""
     package = RawPackage(root)
     if not root.is_dir():
-        package.problems.append(Problem("FW101", "", f"no folder at {root}", Location(str(root))))
+        package.problems.append(
+            Problem("FW101", "", f"no package folder at {root}", Location(str(root)))
+        )
         return package
     validators = {kind: jsonschema.Draft202012Validator(s) for kind, s in schemas(types).items()}
     app_file = _first_existing(root, "app")
     if app_file is None:
         package.problems.append(
-            Problem("FW102", "app", f"no app.yaml in {root}", Location(str(root)))
+            Problem(
+                "FW102",
+                "app",
+                "the package has no app.yaml",
+                Location(_display(root, root / "app.yaml")),
+                f"Create {_display(root, root / 'app.yaml')} with at least `app:` and `title:`.",
+            )
         )
     else:
         data = _read_one(package, app_file, ("app",), validators["app"])
@@ -75,7 +83,13 @@ def _read_section_file(
         return
     if file.suffix not in CONFIG_SUFFIXES:
         package.problems.append(
-            Problem("FW106", folder, f"{file.name} is not YAML or JSON", Location(display))
+            Problem(
+                "FW106",
+                folder,
+                f"{file.name} is not a .yaml, .yml or .json file",
+                Location(display, 1),
+                f"Rename it to .yaml or move it out of {folder}/.",
+            )
         )
         return
     data, sources, problems = read_file(file, display)
@@ -83,13 +97,15 @@ def _read_section_file(
     declared = data.get(kind) if isinstance(data, dict) else None
     name = declared if isinstance(declared, str) and declared else file.stem
     if name in package.document[folder]:
-        first = package.sources.locate((folder, name))
+        first = package.sources.locate((folder, name, kind)) or package.sources.locate(
+            (folder, name)
+        )
         package.problems.append(
             Problem(
                 "FW107",
-                f"{folder}.{name}",
+                format_path((folder, name, kind)),
                 f"{kind} {name!r} is declared again (first in {first})",
-                Location(display, 1),
+                sources.locate((kind,)) or Location(display, 1),
                 "Rename one of them, or merge the two files.",
             )
         )
@@ -114,7 +130,8 @@ def _check_file(
     prefix: DocPath,
     validator: jsonschema.protocols.Validator,
 ) -> dict[str, Any] | None:
-    package.problems.extend(problems)
+    for problem in problems:
+        package.problems.append(dataclasses.replace(problem, path=format_path(prefix)))
     if problems:
         return None
     package.sources.merge(sources, under=prefix)
@@ -123,130 +140,20 @@ def _check_file(
             Problem(
                 "FW105",
                 format_path(prefix),
-                f"expected a mapping, found {_json_type(data)}",
+                f"the file holds {json_type(data)}, not a mapping of keys to values",
                 package.sources.locate(prefix),
+                "Write `key: value` lines at the top level, not a list (- item) or plain text.",
             )
         )
         return None
+    seen: set[tuple[str, str, str]] = set()
     for error in validator.iter_errors(data):
-        package.problems.append(_schema_problem(error, prefix, package.sources))
+        for problem in schema_problems(error, prefix, package.sources):
+            # A key checked both by the field schema and by its type's branch errs twice.
+            if (problem.code, problem.path, problem.message) not in seen:
+                seen.add((problem.code, problem.path, problem.message))
+                package.problems.append(problem)
     return data
-
-
-def _schema_problem(error: ValidationError, prefix: DocPath, sources: SourceMap) -> Problem:
-    """Turn a jsonschema error into a Problem a person can act on."""
-    error = _best_leaf(error)
-    path: DocPath = (*prefix, *error.absolute_path)
-    where = sources.locate(path)
-    validator, value, instance = error.validator, error.validator_value, error.instance
-    if validator == "required":
-        missing = error.message.split("'")[1] if "'" in error.message else str(value)
-        return Problem(
-            "FW201",
-            format_path(path),
-            f"missing required key {missing!r}",
-            where,
-            f"Add `{missing}:` here.",
-        )
-    if validator == "additionalProperties":
-        allowed = sorted(error.schema.get("properties", {}))
-        extra = [k for k in instance if k not in allowed] if isinstance(instance, dict) else []
-        key = extra[0] if extra else "?"
-        key_where = sources.locate((*path, key)) or where
-        return Problem(
-            "FW202",
-            format_path((*path, key)),
-            f"unknown key {key!r}",
-            key_where,
-            _did_you_mean(key, allowed),
-        )
-    if validator == "type":
-        return Problem(
-            "FW203",
-            format_path(path),
-            f"expected {_type_words(value)}, found {_json_type(instance)}",
-            where,
-        )
-    if validator in ("enum", "const"):
-        choices = value if isinstance(value, list) else [value]
-        return Problem(
-            "FW204",
-            format_path(path),
-            f"{instance!r} is not allowed",
-            where,
-            _did_you_mean(str(instance), [str(c) for c in choices]),
-        )
-    return Problem("FW205", format_path(path), error.message, where, _shape_hint(validator, value))
-
-
-def _best_leaf(error: ValidationError) -> ValidationError:
-    """For oneOf/anyOf errors, report why the branch meant for this kind of value failed.
-
-    A branch whose top-level `type` does not match the value was not meant for it; among the
-    others, jsonschema's `best_match` picks the most relevant error.
-    """
-    if not error.context:
-        return error
-    wrong_type = {
-        e.relative_schema_path[0]
-        for e in error.context
-        if e.validator == "type" and not e.relative_path
-    }
-    meant = [e for e in error.context if e.relative_schema_path[0] not in wrong_type]
-    best = jsonschema.exceptions.best_match(meant) if meant else None
-    return _best_leaf(best) if best is not None else error
-
-
-def _did_you_mean(word: str, choices: list[str]) -> str:
-    close = difflib.get_close_matches(word, choices, n=1, cutoff=0.6)
-    listed = ", ".join(choices[:25])
-    return f"Did you mean {close[0]!r}? Allowed: {listed}" if close else f"Allowed: {listed}"
-
-
-def _shape_hint(validator: str, value: Any) -> str:
-    if validator == "pattern":
-        if value == LOCALE_PATTERN:
-            return "Locales look like zh, en or zh-CN."
-        if value == NAME_PATTERN:
-            return "Names are lower_snake_case: a letter, then letters, digits and _."
-        return f"The value must match {value}."
-    hints = {
-        "minItems": f"Give at least {value} item(s).",
-        "minProperties": f"Give at least {value} entry(ies).",
-        "uniqueItems": "Remove the repeated item.",
-        "minimum": f"The smallest allowed value is {value}.",
-        "maximum": f"The largest allowed value is {value}.",
-        "minLength": "It may not be empty.",
-    }
-    return hints.get(validator, "See docs/config-reference.md for this key.")
-
-
-def _type_words(value: Any) -> str:
-    kinds = value if isinstance(value, list) else [value]
-    words = {
-        "object": "a mapping",
-        "array": "a list",
-        "string": "text",
-        "integer": "a whole number",
-        "number": "a number",
-        "boolean": "true or false",
-        "null": "nothing",
-    }
-    return " or ".join(words.get(k, k) for k in kinds)
-
-
-def _json_type(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true/false"
-    if isinstance(value, dict):
-        return "a mapping"
-    if isinstance(value, list):
-        return "a list"
-    if isinstance(value, str):
-        return f"text {value!r}"
-    if value is None:
-        return "nothing"
-    return f"{type(value).__name__} {value!r}"
 
 
 def _first_existing(root: Path, stem: str) -> Path | None:

@@ -43,6 +43,7 @@ CODES: dict[str, Code] = {
         ),
         Code("FW106", "Unsupported file in the package", "Use .yaml, .yml or .json files."),
         Code("FW107", "Same name declared in two files", "Each entity is declared in one file."),
+        Code("FW108", "File cannot be read", "Check that the file exists and is readable."),
         # FW2xx: shape (JSON Schema)
         Code("FW201", "Required key missing", "Add the key; the config reference lists it."),
         Code("FW202", "Unknown key", "Check the spelling against the config reference."),

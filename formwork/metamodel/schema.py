@@ -1,8 +1,9 @@
 """The JSON Schema of the config language, built from the field-type registry.
 
 One schema per kind of file (`app`, `entity`). The published copies in
-`formwork/metamodel/schema/*.schema.json` are generated from here (`formwork schema --write`)
-so editors can autocomplete a package with a `$schema` line; a test keeps them in step.
+`formwork/metamodel/schema/*.schema.json` are generated from here so editors can autocomplete
+a package with a `$schema` line: `python -m formwork.metamodel.reference --write` rewrites them
+and docs/config-reference.md together; a test keeps both in step.
 """
 
 from __future__ import annotations
@@ -33,6 +34,12 @@ LABEL = {
 NAME = {"type": "string", "pattern": NAME_PATTERN, "description": "lower_snake_case identifier."}
 NAME_LIST = {"type": "array", "items": {"type": "string"}, "uniqueItems": True}
 
+
+def label(description: str) -> dict[str, Any]:
+    """A label-valued key with its own description."""
+    return {"$ref": "#/$defs/label", "description": description}
+
+
 OPTION = {
     "description": "A choice: the stored value, or the value with its label and colour.",
     "oneOf": [
@@ -42,9 +49,17 @@ OPTION = {
             "required": ["value"],
             "additionalProperties": False,
             "properties": {
-                "value": {"type": "string", "minLength": 1},
-                "label": {"$ref": "#/$defs/label"},
-                "color": {"type": "string", "pattern": "^(#[0-9a-fA-F]{6}|[a-z]+)$"},
+                "value": {
+                    "type": "string",
+                    "minLength": 1,
+                    "description": "What is stored (and what formulas compare with).",
+                },
+                "label": label("What people see (default: the value)."),
+                "color": {
+                    "type": "string",
+                    "pattern": "^(#[0-9a-fA-F]{6}|[a-z]+)$",
+                    "description": "A colour name (green) or #rrggbb.",
+                },
             },
         },
     ],
@@ -52,9 +67,9 @@ OPTION = {
 
 #: Keys every field may have, whatever its type.
 COMMON_FIELD_KEYS: dict[str, dict[str, Any]] = {
-    "type": {"description": "The field type (see the list of field types)."},
-    "label": {"$ref": "#/$defs/label"},
-    "help": {"$ref": "#/$defs/label"},
+    "type": {"type": "string", "description": "The field type (see the list of field types)."},
+    "label": label("The field's name as people see it; required in the default locale."),
+    "help": label("A longer explanation shown beside the input."),
     "required": {"type": "boolean", "default": False, "description": "A value must be given."},
     "unique": {"type": "boolean", "default": False, "description": "No two records share a value."},
     "default": {"description": "The value a new record starts with."},
@@ -123,8 +138,8 @@ def entity_schema(types: FieldTypeRegistry) -> dict[str, Any]:
         required=["entity", "label", "fields"],
         properties={
             "entity": {**NAME, "description": "The entity's name (also its table's name)."},
-            "label": {"$ref": "#/$defs/label"},
-            "plural_label": {"$ref": "#/$defs/label"},
+            "label": label("The entity's name as people see it (singular)."),
+            "plural_label": label("The name of many records, for list pages."),
             "title": {"type": "string", "description": "The field shown as a record's title."},
             "child_of": {
                 "type": "string",
@@ -140,32 +155,54 @@ def entity_schema(types: FieldTypeRegistry) -> dict[str, Any]:
             "list": {
                 "type": "object",
                 "additionalProperties": False,
+                "description": "How the list page shows records.",
                 "properties": {
-                    "columns": {**NAME_LIST, "minItems": 1},
-                    "filters": NAME_LIST,
+                    "columns": {
+                        **NAME_LIST,
+                        "minItems": 1,
+                        "description": "Stored fields shown as columns (default: the first six).",
+                    },
+                    "filters": {**NAME_LIST, "description": "Fields offered as filters."},
                     "sort": {
                         "oneOf": [sort_key, {"type": "array", "items": sort_key}],
                         "description": "Field names; a leading - sorts descending.",
                     },
-                    "search": NAME_LIST,
-                    "page_size": {"type": "integer", "minimum": 5, "maximum": 500, "default": 50},
+                    "search": {
+                        **NAME_LIST,
+                        "description": "Text-like fields the search box looks in "
+                        "(default: the fields marked searchable).",
+                    },
+                    "page_size": {
+                        "type": "integer",
+                        "minimum": 5,
+                        "maximum": 500,
+                        "default": 50,
+                        "description": "Records per page.",
+                    },
                 },
             },
             "form": {
                 "type": "object",
                 "additionalProperties": False,
                 "required": ["sections"],
+                "description": "How the record form groups fields (default: one section, "
+                "every field).",
                 "properties": {
                     "sections": {
                         "type": "array",
                         "minItems": 1,
+                        "description": "Groups of fields, in order; each field in one section.",
                         "items": {
                             "type": "object",
                             "required": ["fields"],
                             "additionalProperties": False,
                             "properties": {
-                                "label": {"$ref": "#/$defs/label"},
-                                "fields": {**NAME_LIST, "minItems": 1},
+                                "label": label("The section's heading."),
+                                "fields": {
+                                    **NAME_LIST,
+                                    "minItems": 1,
+                                    "description": "The fields of the section, in order.",
+                                },
                             },
                         },
                     }
@@ -183,16 +220,26 @@ def app_schema() -> dict[str, Any]:
         required=["app", "title"],
         properties={
             "app": {**NAME, "description": "The app's name."},
-            "title": {"$ref": "#/$defs/label"},
-            "version": {"type": "string", "default": "0.0.0"},
-            "description": {"$ref": "#/$defs/label"},
-            "default_locale": {"type": "string", "pattern": LOCALE_PATTERN, "default": "zh"},
+            "title": label("The app's title, shown in the header."),
+            "version": {
+                "type": "string",
+                "default": "0.0.0",
+                "description": "The package's version.",
+            },
+            "description": label("What the app is for."),
+            "default_locale": {
+                "type": "string",
+                "pattern": LOCALE_PATTERN,
+                "default": "zh",
+                "description": "The locale every label must have; plain-text labels are in it.",
+            },
             "locales": {
                 "type": "array",
                 "items": {"type": "string", "pattern": LOCALE_PATTERN},
                 "minItems": 1,
                 "uniqueItems": True,
                 "default": ["zh", "en"],
+                "description": "The locales labels may be written in.",
             },
             "roles": {
                 "type": "object",
@@ -201,8 +248,8 @@ def app_schema() -> dict[str, Any]:
                     "additionalProperties": False,
                     "required": ["label"],
                     "properties": {
-                        "label": {"$ref": "#/$defs/label"},
-                        "description": {"$ref": "#/$defs/label"},
+                        "label": label("The role's name as people see it."),
+                        "description": label("What people in this role do."),
                     },
                 },
                 "description": "The roles people can hold, by name.",
@@ -226,7 +273,10 @@ def _document(
         "title": title,
         "type": "object",
         "required": required,
-        "properties": {"$schema": {"type": "string"}, **properties},
+        "properties": {
+            "$schema": {"type": "string", "description": "The schema this file follows (JSON)."},
+            **properties,
+        },
         "additionalProperties": False,
         "$defs": {"label": LABEL, "option": OPTION, **(defs or {})},
     }

@@ -8,14 +8,17 @@ node's file and line in a `SourceMap` keyed by the node's path in the document.
 from __future__ import annotations
 
 import datetime as dt
+import json
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 from ruamel.yaml import YAML
-from ruamel.yaml.comments import CommentedMap, CommentedSeq
-from ruamel.yaml.constructor import DuplicateKeyError
+from ruamel.yaml.comments import CommentedMap, CommentedSeq, TaggedScalar
+from ruamel.yaml.constructor import DuplicateKeyError, RoundTripConstructor
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
+from ruamel.yaml.scalarbool import ScalarBoolean
 
 from .problems import Location, Problem
 
@@ -64,38 +67,115 @@ def read_file(file: Path, display: str) -> tuple[Any, SourceMap, list[Problem]]:
     """Parse one YAML or JSON file. Returns (data, source map, problems); data is None on failure.
 
     `display` is the file name shown in messages. Paths in the source map start at the file's
-    top; merge it into the package's map under the place the file's content takes.
+    top; merge it into the package's map under the place the file's content takes. Problems
+    carry an empty path: the caller knows where the file's content goes.
     """
     sources = SourceMap()
     try:
         text = file.read_text(encoding="utf-8")
     except UnicodeDecodeError as exc:
-        problem = Problem("FW103", "", f"not UTF-8 text ({exc.reason})", Location(display))
+        line = exc.object[: exc.start].count(b"\n") + 1
+        problem = Problem(
+            "FW103",
+            "",
+            f"not UTF-8 text (byte {exc.object[exc.start]:#04x} cannot be decoded)",
+            Location(display, line),
+            "Save the file as UTF-8 (most editors offer it under 'Save with encoding').",
+        )
         return None, sources, [problem]
+    except OSError as exc:
+        problem = Problem("FW108", "", f"cannot read the file ({exc.strerror})", Location(display))
+        return None, sources, [problem]
+    if file.suffix == ".json":
+        problem = _json_problem(text, display)
+        if problem is not None:
+            return None, sources, [problem]
     yaml = YAML(typ="rt", pure=True)
+    yaml.Constructor = _Constructor
     try:
         raw = yaml.load(text)
     except DuplicateKeyError as exc:
-        line = exc.problem_mark.line + 1 if exc.problem_mark else 0
-        return (
-            None,
-            sources,
-            [Problem("FW104", "", _first_line(exc.problem), Location(display, line))],
-        )
+        return None, sources, [_duplicate_problem(exc, display)]
     except MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line = mark.line + 1 if mark else 0
-        message = " ".join(filter(None, [exc.context, exc.problem]))
-        return None, sources, [Problem("FW103", "", message, Location(display, line))]
-    except YAMLError as exc:
-        return None, sources, [Problem("FW103", "", str(exc), Location(display))]
+        return None, sources, [_syntax_problem(exc, display)]
+    except (YAMLError, RecursionError) as exc:
+        message = str(exc) if isinstance(exc, YAMLError) else "nested too deeply"
+        return None, sources, [Problem("FW103", "", message, Location(display))]
     sources.add((), Location(display, 1))
-    data = _plain(raw, (), display, sources)
+    try:
+        data = _plain(raw, (), display, sources)
+    except RecursionError:
+        problem = Problem("FW103", "", "nested too deeply (or an alias refers to itself)")
+        return None, SourceMap(), [_at(problem, Location(display, 1))]
     return data, sources, []
 
 
-def _first_line(text: str | None) -> str:
-    return (text or "duplicate key").strip().splitlines()[0]
+class _Constructor(RoundTripConstructor):
+    """Round-trip constructor that leaves dates as text (2024-02-30 is then a bad value,
+    reported at its line by the field that reads it, not a crash inside the parser)."""
+
+
+_Constructor.add_constructor("tag:yaml.org,2002:timestamp", _Constructor.construct_yaml_str)
+
+
+def _json_problem(text: str, display: str) -> Problem | None:
+    """JSON files are held to JSON's rules (YAML would accept trailing commas and comments)."""
+    try:
+        json.loads(text)
+    except json.JSONDecodeError as exc:
+        return Problem(
+            "FW103",
+            "",
+            f"not valid JSON: {exc.msg} (column {exc.colno})",
+            Location(display, exc.lineno),
+            "Check commas, quotes and brackets; JSON allows no trailing commas or comments.",
+        )
+    except RecursionError:
+        return Problem("FW103", "", "not valid JSON: nested too deeply", Location(display))
+    return None
+
+
+def _duplicate_problem(exc: DuplicateKeyError, display: str) -> Problem:
+    line = exc.problem_mark.line + 1 if exc.problem_mark else 0
+    match = re.search(r'duplicate key "(.*?)"', exc.problem or "")
+    key = match.group(1) if match else "?"
+    first = exc.context_mark.line + 1 if exc.context_mark else 0
+    return Problem(
+        "FW104",
+        "",
+        f"key {key!r} appears twice in the mapping that starts on line {first}",
+        Location(display, line),
+        "Remove or rename one of them; each key may appear once per mapping.",
+    )
+
+
+def _syntax_problem(exc: MarkedYAMLError, display: str) -> Problem:
+    mark = exc.problem_mark or exc.context_mark
+    line = mark.line + 1 if mark else 0
+    problem = (exc.problem or "").strip()
+    if "'\\t'" in problem:
+        return Problem(
+            "FW103",
+            "",
+            "a tab character where YAML expects spaces",
+            Location(display, line),
+            "Indent with spaces only; YAML does not allow tabs for indentation.",
+        )
+    context = (exc.context or "").strip()
+    before, at = exc.context_mark, exc.problem_mark
+    if context and before and at and before.line != at.line:
+        context += f" that starts on line {before.line + 1}"
+    message = problem + (f" ({context})" if context else "")
+    hint = "Check indentation, quotes and colons."
+    if "block" in message:
+        hint = "Keys of one mapping start in the same column; check the indentation here."
+    elif "flow" in message:
+        hint = "Close every { and [ on the line it belongs to, and separate items with commas."
+    return Problem("FW103", "", message or "not valid YAML", Location(display, line), hint)
+
+
+def _at(problem: Problem, location: Location) -> Problem:
+    return Problem(problem.code, problem.path, problem.message, location, problem.hint)
 
 
 def _plain(node: Any, path: DocPath, display: str, sources: SourceMap) -> Any:
@@ -104,7 +184,8 @@ def _plain(node: Any, path: DocPath, display: str, sources: SourceMap) -> Any:
         result: dict[str, Any] = {}
         for key, value in node.items():
             child = (*path, str(key))
-            line, _col = node.lc.key(key)
+            # Keys merged in with `<<: *anchor` have no position of their own here.
+            line = node.lc.key(key)[0] if key in node.lc.data else node.lc.line
             sources.add(child, Location(display, line + 1))
             result[str(key)] = _plain(value, child, display, sources)
         return result
@@ -121,9 +202,11 @@ def _plain(node: Any, path: DocPath, display: str, sources: SourceMap) -> Any:
 
 def _scalar(value: Any) -> Any:
     # ruamel returns subclasses (ScalarFloat, TimeStamp…); downstream wants plain types.
-    if value is None or isinstance(value, str):
-        return None if value is None else str(value)
-    if isinstance(value, bool):
+    if value is None:
+        return None
+    if isinstance(value, str):
+        return str(value)
+    if isinstance(value, ScalarBoolean | bool):  # an anchored `true` is an int subclass
         return bool(value)
     if isinstance(value, int):
         return int(value)
@@ -133,4 +216,7 @@ def _scalar(value: Any) -> Any:
         return dt.datetime.fromisoformat(value.isoformat())
     if isinstance(value, dt.date):
         return dt.date(value.year, value.month, value.day)
-    return value
+    if isinstance(value, TaggedScalar):  # `!tag text`: the tag means nothing to us
+        return str(value.value)
+    # Anything else (`!!binary`, `!!set`…) is no config value; text lets the schema say so.
+    return str(value)

@@ -434,8 +434,8 @@ class Table(FieldType):
     stored = False
     settings = {
         "to": {"type": "string", "description": "The child entity (declared with child_of)."},
-        "min_rows": {"type": "integer", "minimum": 0},
-        "max_rows": {"type": "integer", "minimum": 1},
+        "min_rows": {"type": "integer", "minimum": 0, "description": "Fewest rows."},
+        "max_rows": {"type": "integer", "minimum": 1, "description": "Most rows."},
     }
     required_settings = ("to",)
 
@@ -452,7 +452,13 @@ class Attachment(FieldType):
     description = "Files kept on disk under the instance folder, with size and type limits."
     widget = "file"
     settings = {
-        "max_files": {"type": "integer", "minimum": 1, "maximum": 100, "default": 1},
+        "max_files": {
+            "type": "integer",
+            "minimum": 1,
+            "maximum": 100,
+            "default": 1,
+            "description": "Most files.",
+        },
         "max_size_mb": {
             "type": "number",
             "exclusiveMinimum": 0,

@@ -1,0 +1,203 @@
+"""The config reference (docs/config-reference.md), generated from the schema and the registry.
+
+Nothing here is written by hand: keys, types, defaults and descriptions come from the JSON
+Schema (`schema.py`) and each field type's class attributes, so the reference cannot drift
+from what the loader accepts. `python -m formwork.metamodel.reference --write` regenerates the
+reference and the published schema files; a test fails when either is out of date.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+from .fieldtypes import FieldType, FieldTypeRegistry, default_registry
+from .package import SECTIONS
+from .schema import COMMON_FIELD_KEYS, SCHEMA_DIR, app_schema, entity_schema, write_published
+
+REFERENCE_PATH = Path(__file__).resolve().parents[2] / "docs" / "config-reference.md"
+REGENERATE = "python -m formwork.metamodel.reference --write"
+
+LAYOUT = """\
+A package is a folder. Files may be YAML (`.yaml`, `.yml`) or JSON (`.json`).
+
+```
+my_app/
+  app.yaml                    the app: name, title, locales, roles, navigation
+{folders}
+```
+
+Each YAML file may start with a line that lets editors check and complete it:
+
+```yaml
+# yaml-language-server: $schema=../../formwork/metamodel/schema/entity.schema.json
+```
+
+The schema files are in `formwork/metamodel/schema/`. Mistakes are reported with file, line,
+path, a hint and a code explained in [errors.md](errors.md).
+"""
+
+
+def _layout() -> str:
+    folders = [
+        f"  {folder + '/<name>.yaml':<28}one {kind} per file" for folder, kind in SECTIONS.items()
+    ]
+    return LAYOUT.format(folders="\n".join(folders))
+
+
+def render_reference(types: FieldTypeRegistry) -> str:
+    """The whole reference as Markdown."""
+    app, entity = app_schema(), entity_schema(types)
+    props = entity["properties"]
+    parts = [
+        "# Config reference",
+        f"Generated from the JSON Schema and the field-type registry by `{REGENERATE}`; "
+        "do not edit by hand.",
+        "## Package layout",
+        _layout().rstrip(),
+        "## app.yaml",
+        app["title"],
+        _key_table(app["properties"], app["required"]),
+        "### Roles",
+        "Each key of `roles` is a role name (lower_snake_case) holding:",
+        _key_table(
+            app["properties"]["roles"]["additionalProperties"]["properties"],
+            app["properties"]["roles"]["additionalProperties"]["required"],
+        ),
+        "## Labels",
+        "Every `label`, `plural_label`, `help` and `description`, and the app's `title`, is "
+        "either plain text in the default locale or one text per locale: "
+        "`label: {zh: 客户, en: Customer}`. The default locale must be present; other locales "
+        "must be listed in `locales`.",
+        "## Entities (`entities/*.yaml`)",
+        entity["title"],
+        _key_table(props, entity["required"]),
+        "### list",
+        _key_table(props["list"]["properties"], []),
+        "### form",
+        "`form.sections` is a list; each section has:",
+        _key_table(
+            props["form"]["properties"]["sections"]["items"]["properties"],
+            props["form"]["properties"]["sections"]["items"]["required"],
+        ),
+        "## Fields",
+        "Each key of `fields` is a field name (lower_snake_case, not a system column such as "
+        "`id`, `created_at` or `version`, not a Python keyword, not starting with `fw_`). "
+        "Keys every field may have:",
+        _key_table(COMMON_FIELD_KEYS, ["type"]),
+        "An option is plain text (the stored value) or a mapping:",
+        _key_table(entity["$defs"]["option"]["oneOf"][1]["properties"], ["value"]),
+        "## Field types",
+        _type_summary(types),
+        *(_type_section(kind) for kind in types),
+    ]
+    return "\n\n".join(part.rstrip() for part in parts) + "\n"
+
+
+def _type_summary(types: Iterable[FieldType]) -> str:
+    rows = [
+        f"| [`{k.name}`](#{k.name}) | {_cell(k.description)} | {k.widget} | "
+        f"{_yes(k.stored)} | {_yes(k.writable)} |"
+        for k in types
+    ]
+    head = "| Type | Description | Widget | Stored | Writable |\n|---|---|---|---|---|"
+    return "\n".join([head, *rows])
+
+
+def _type_section(kind: FieldType) -> str:
+    facts = [
+        f"- Widget: `{kind.widget}`",
+        f"- Stored as a column: {_yes(kind.stored)}",
+        f"- Writable by people and callers: {_yes(kind.writable)}",
+    ]
+    if kind.has_options:
+        facts.append("- Needs `options`.")
+    if kind.searchable:
+        facts.append("- Can be searched as text.")
+    if kind.ordered:
+        facts.append("- Can be sorted on.")
+    settings = (
+        _key_table(kind.settings, list(kind.required_settings))
+        if kind.settings
+        else "No settings of its own."
+    )
+    return "\n\n".join([f"### {kind.name}", kind.description, "\n".join(facts), settings])
+
+
+def _key_table(properties: Mapping[str, Any], required: Iterable[str]) -> str:
+    needed = set(required)
+    rows = [
+        f"| `{name}` | {_type_words(spec)} | {_default(spec, name in needed)} | "
+        f"{_cell(spec.get('description', ''))} |"
+        for name, spec in properties.items()
+        if name != "$schema"
+    ]
+    return "\n".join(["| Key | Type | Default | Description |", "|---|---|---|---|", *rows])
+
+
+def _type_words(spec: Mapping[str, Any]) -> str:
+    if spec.get("$ref", "").endswith("/label"):
+        return "label"
+    if spec.get("$ref", "").endswith("/option"):
+        return "option"
+    if "enum" in spec:
+        return "one of " + ", ".join(f"`{v}`" for v in spec["enum"])
+    if "oneOf" in spec:
+        return " or ".join(_type_words(branch) for branch in spec["oneOf"])
+    kind = spec.get("type")
+    if kind == "array":
+        return f"list of {_type_words(spec.get('items', {}))}"
+    if kind == "object":
+        return "mapping"
+    words = {"string": "text", "integer": "whole number", "number": "number", "boolean": "bool"}
+    text = words.get(kind, "any") if isinstance(kind, str) else "any"
+    limits = [
+        f"{word} {spec[key]}"
+        for key, word in (("minimum", "≥"), ("exclusiveMinimum", ">"), ("maximum", "≤"))
+        if key in spec
+    ]
+    return f"{text} ({', '.join(limits)})" if limits else text
+
+
+def _default(spec: Mapping[str, Any], required: bool) -> str:
+    if required:
+        return "required"
+    if "default" in spec:
+        return f"`{json.dumps(spec['default'], ensure_ascii=False)}`"
+    return ""
+
+
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+def _yes(flag: bool) -> str:
+    return "yes" if flag else "no"
+
+
+def write_all(types: FieldTypeRegistry, reference: Path = REFERENCE_PATH) -> list[Path]:
+    """Write the reference and the published schema files; returns their paths."""
+    reference.parent.mkdir(parents=True, exist_ok=True)
+    reference.write_text(render_reference(types), encoding="utf-8")
+    return [reference, *write_published(types, SCHEMA_DIR)]
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--write", action="store_true", help="write docs/config-reference.md and the schemas"
+    )
+    args = parser.parse_args(argv)
+    types = default_registry()
+    if args.write:
+        for path in write_all(types):
+            print(f"wrote {path}")
+    else:
+        print(render_reference(types), end="")
+
+
+if __name__ == "__main__":
+    main()

@@ -13,12 +13,14 @@ from typing import Any
 
 from .checks import RESERVED_ENTITY_NAMES
 from .field_checks import FieldChecks
+from .grading_checks import GradingChecks
 from .layout_checks import LayoutChecks
 from .model import App, Entity, Label, Role, frozen_map
+from .relation_checks import RelationChecks
 from .source import DocPath
 
 
-class ModelBuilder(FieldChecks, LayoutChecks):
+class ModelBuilder(FieldChecks, LayoutChecks, RelationChecks, GradingChecks):
     """Builds an `App` from a `RawPackage`, adding every problem found to the package."""
 
     # -- the app ---------------------------------------------------------------------------
@@ -41,6 +43,7 @@ class ModelBuilder(FieldChecks, LayoutChecks):
             if entity is not None:
                 entities[name] = entity
         self._check_children(entities)
+        gradings = self.build_gradings(entities)
         roles = self._roles(app_doc) if not self.is_broken(("app", "roles")) else {}
         if not self.is_broken(("app", "navigation")):
             for index, target in enumerate(app_doc.get("navigation") or ()):
@@ -63,6 +66,7 @@ class ModelBuilder(FieldChecks, LayoutChecks):
             entities=frozen_map(entities),
             types=self.types,
             location=self.location(("app",)),
+            gradings=frozen_map(gradings),
         )
 
     def _check_locales(self, app_doc: Mapping[str, Any]) -> None:
@@ -131,6 +135,8 @@ class ModelBuilder(FieldChecks, LayoutChecks):
             location=self.location(path),
             title_field=title,
             child_of=child_of,
+            validations=self.build_validations(name, doc, fields),
+            related=self.build_related(name, doc),
         )
 
     def _check_children(self, entities: Mapping[str, Entity]) -> None:

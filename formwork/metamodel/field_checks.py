@@ -106,10 +106,56 @@ class FieldChecks(Checks):
             indexed=bool(spec.get("indexed", False)),
             readonly=bool(spec.get("readonly", False)),
             renamed_from=spec.get("renamed_from"),
+            formula=spec.get("formula"),
+            virtual=bool(spec.get("virtual", False)),
+            default_formula=spec.get("default_formula"),
+            visible_when=spec.get("visible_when"),
+            required_when=spec.get("required_when"),
+            readonly_when=spec.get("readonly_when"),
         )
+        ok &= self._check_computed(field, spec, path)
         if "default" in spec and ok:  # a broken setting (a bad pattern) cannot check a value
             field = self._with_default(field, spec["default"], (*path, "default"))
         return field if ok else None
+
+    def _check_computed(self, field: Field, spec: Mapping[str, Any], path: DocPath) -> bool:
+        """What computed fields cannot combine with (their formulas are checked later)."""
+        ok = True
+        if field.virtual and field.formula is None:
+            self.problem(
+                "FW308",
+                (*path, "virtual"),
+                "only a computed field can be virtual",
+                "Add a formula, or remove `virtual`.",
+            )
+            ok = False
+        if field.formula is None:
+            return ok
+        if field.kind.value_type is None or field.type in ("link", "autonumber"):
+            self.problem(
+                "FW308",
+                (*path, "formula"),
+                f"{a(field.type)} field cannot be computed",
+                "Computed fields hold numbers, text, dates, true/false or choices.",
+            )
+            return False
+        for key in (
+            "default",
+            "default_formula",
+            "required",
+            "required_when",
+            "readonly_when",
+            "unique",
+        ):
+            if key in spec:
+                self.problem(
+                    "FW308",
+                    (*path, key),
+                    f"a computed field cannot have {key}",
+                    "Its value always comes from its formula.",
+                )
+                ok = False
+        return ok
 
     def _options(self, spec: Mapping[str, Any], kind: Any, path: DocPath) -> tuple[Option, ...]:
         raw = spec.get("options")

@@ -18,4 +18,11 @@ def load_app(root: str | Path, types: FieldTypeRegistry | None = None) -> App:
     app = ModelBuilder(package, types).build()
     if package.problems or app is None:
         raise ConfigError(package.problems)
+    # Formulas are checked once the structure they refer to is sound, as a compiler
+    # type-checks only what parses: otherwise every formula naming a broken field would add noise.
+    from ..rules.config_checks import check_formulas
+
+    check_formulas(app, package.problem)
+    if package.problems:
+        raise ConfigError(package.problems)
     return app

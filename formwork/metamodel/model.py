@@ -76,6 +76,13 @@ class Field:
     indexed: bool = False
     readonly: bool = False
     renamed_from: str | None = None
+    #: Computes the field (a computed field); kept in a column unless `virtual`.
+    formula: str | None = None
+    virtual: bool = False
+    default_formula: str | None = None
+    visible_when: str | None = None
+    required_when: str | None = None
+    readonly_when: str | None = None
 
     def __repr__(self) -> str:
         return f"<Field {self.entity}.{self.name}: {self.type}>"
@@ -87,12 +94,21 @@ class Field:
     @property
     def stored(self) -> bool:
         """True when the field is a column of its entity's own table."""
-        return self.kind.stored
+        return self.kind.stored and not self.virtual
+
+    @property
+    def computed(self) -> bool:
+        return self.formula is not None
 
     @property
     def writable(self) -> bool:
-        """Whether callers may send a value for it (generated fields are not writable)."""
-        return not self.readonly and self.kind.writable
+        """Whether callers may send a value (generated and computed fields are not writable)."""
+        return not self.readonly and self.kind.writable and self.formula is None
+
+    def formulas(self) -> dict[str, str]:
+        """The field's formulas by the key they are written under."""
+        keys = ("formula", "default_formula", "visible_when", "required_when", "readonly_when")
+        return {key: getattr(self, key) for key in keys if getattr(self, key) is not None}
 
     def setting(self, name: str, default: Any = None) -> Any:
         return self.settings.get(name, default)
@@ -127,6 +143,26 @@ class FormView:
     sections: tuple[FormSection, ...]
 
 
+@dataclass(frozen=True, slots=True)
+class Validation:
+    """A rule every record must keep; `field` is where its message shows (None: the record)."""
+
+    rule: str
+    message: Label
+    location: Location
+    field: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Related:
+    """Records of `entity` whose link field `via` points at this entity's record."""
+
+    name: str
+    entity: str
+    via: str
+    label: Label | None = None
+
+
 @dataclass(frozen=True, slots=True, repr=False)
 class Entity:
     """A kind of record: one table, its fields, and how lists and forms show it."""
@@ -141,6 +177,8 @@ class Entity:
     title_field: str | None = None
     #: For child entities (rows of a parent's table field): the parent entity's name.
     child_of: str | None = None
+    validations: tuple[Validation, ...] = ()
+    related: Mapping[str, Related] = field(default_factory=frozen_map)
 
     def __repr__(self) -> str:
         return f"<Entity {self.name}: {len(self.fields)} fields>"

@@ -23,7 +23,7 @@ from .source import DocPath, SourceMap, format_path, read_file
 
 CONFIG_SUFFIXES = (".yaml", ".yml", ".json")
 #: Folders of a package and the file kind each holds; later issues add gradings/, flows/, …
-SECTIONS = {"entities": "entity"}
+SECTIONS = {"entities": "entity", "gradings": "grading"}
 
 
 @dataclass
@@ -31,7 +31,9 @@ class RawPackage:
     """The merged, not yet validated document of a package, with where each node came from."""
 
     root: Path
-    document: dict[str, Any] = field(default_factory=lambda: {"app": {}, "entities": {}})
+    document: dict[str, Any] = field(
+        default_factory=lambda: {"app": {}, **{folder: {} for folder in SECTIONS}}
+    )
     sources: SourceMap = field(default_factory=SourceMap)
     problems: list[Problem] = field(default_factory=list)
 

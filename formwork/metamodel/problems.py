@@ -77,6 +77,23 @@ CODES: dict[str, Code] = {
         ),
         Code("FW406", "Inconsistent limits", "min must not exceed max."),
         Code("FW407", "Locale not declared", "Add the locale to app.yaml locales."),
+        # FW5xx: formulas
+        Code("FW501", "Formula not allowed", "Formulas are expressions: see docs/formulas.md."),
+        Code("FW502", "Formula names something unknown", "Check the field and function names."),
+        Code("FW503", "Formula types do not fit", "Check what each part gives (number, text…)."),
+        Code(
+            "FW504",
+            "Computed fields depend on each other in a cycle",
+            "Break the cycle: one of the fields must not use the others.",
+        ),
+        # FW6xx: gradings
+        Code(
+            "FW601", "Grade thresholds out of order", "Highest grade first, each min_score lower."
+        ),
+        Code("FW602", "A score would have no grade", "The last grade has no min_score."),
+        Code("FW603", "Override misconfigured", "One of at_least/at_most/set, naming a grade."),
+        Code("FW604", "Score or grade field unusable", "Declare readonly score and grade fields."),
+        Code("FW605", "Bands out of order", "Highest min first; a band without min comes last."),
     )
 }
 

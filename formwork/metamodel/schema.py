@@ -1,6 +1,6 @@
 """The JSON Schema of the config language, built from the field-type registry.
 
-One schema per kind of file (`app`, `entity`). The published copies in
+One schema per kind of file (`app`, `entity`, `grading`). The published copies in
 `formwork/metamodel/schema/*.schema.json` are generated from here so editors can autocomplete
 a package with a `$schema` line: `python -m formwork.metamodel.reference --write` rewrites them
 and docs/config-reference.md together; a test keeps both in step.
@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from .fieldtypes import FieldTypeRegistry
+from .schema_rules import RELATED, RULE_FIELD_KEYS, VALIDATIONS, grading_properties
 
 SCHEMA_DIR = Path(__file__).parent / "schema"
 SCHEMA_BASE_URI = "https://formwork.dev/schema/"
@@ -94,6 +95,7 @@ COMMON_FIELD_KEYS: dict[str, dict[str, Any]] = {
         "pattern": NAME_PATTERN,
         "description": "The field's old name: schema sync moves the data over.",
     },
+    **RULE_FIELD_KEYS,
 }
 
 
@@ -152,6 +154,8 @@ def entity_schema(types: FieldTypeRegistry) -> dict[str, Any]:
                 "additionalProperties": {"$ref": "#/$defs/field"},
                 "description": "The fields, by name, in display order.",
             },
+            "validations": VALIDATIONS,
+            "related": RELATED,
             "list": {
                 "type": "object",
                 "additionalProperties": False,
@@ -259,6 +263,15 @@ def app_schema() -> dict[str, Any]:
     )
 
 
+def grading_schema() -> dict[str, Any]:
+    return _document(
+        "grading",
+        "A grading (gradings/*.yaml): a weighted scorecard that grades an entity's records.",
+        required=["grading", "entity", "label", "dimensions", "grades"],
+        properties=grading_properties(),
+    )
+
+
 def _document(
     kind: str,
     title: str,
@@ -284,7 +297,7 @@ def _document(
 
 def schemas(types: FieldTypeRegistry) -> dict[str, dict[str, Any]]:
     """Every file kind's schema, by kind."""
-    return {"app": app_schema(), "entity": entity_schema(types)}
+    return {"app": app_schema(), "entity": entity_schema(types), "grading": grading_schema()}
 
 
 def render(schema: dict[str, Any]) -> str:

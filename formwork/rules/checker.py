@@ -50,7 +50,9 @@ def check(source: str, scope: Scope, expect: str | None = None) -> CheckedFormul
     parsed: ParsedFormula = parse(source)
     root = _Checker(scope).visit(parsed.tree.body)
     if expect is not None and root.type not in (expect, NULL):
-        raise FormulaError(f"the formula gives {_a(root.type)}, but {_a(expect)} is needed")
+        raise FormulaError(
+            f"the formula gives {_a(root.type)}, but {_a(expect)} is needed", code="FW503"
+        )
     return CheckedFormula(source, root)
 
 
@@ -71,8 +73,10 @@ class _Checker:
     def __init__(self, scope: Scope) -> None:
         self.scope = scope
 
-    def fail(self, node: ast.AST, message: str, hint: str = "") -> FormulaError:
-        return FormulaError(message, getattr(node, "col_offset", -1) + 1, hint)
+    def fail(
+        self, node: ast.AST, message: str, hint: str = "", code: str = "FW503"
+    ) -> FormulaError:
+        return FormulaError(message, getattr(node, "col_offset", -1) + 1, hint, code)
 
     def visit(self, node: ast.AST) -> ir.Node:
         method = getattr(self, f"visit_{type(node).__name__}", None)
@@ -136,7 +140,7 @@ class _Checker:
         self.expect(node.right, right, NUMBER, op)
         bounded = isinstance(right, ir.Const) and right.value is not None
         if op == "**" and bounded and abs(right.value) > MAX_POWER:  # type: ignore[attr-defined]
-            raise self.fail(node.right, f"exponents are limited to ±{MAX_POWER}")
+            raise self.fail(node.right, f"exponents are limited to ±{MAX_POWER}", code="FW501")
         return ir.Binary(NUMBER, op, left, right)
 
     def visit_BoolOp(self, node: ast.BoolOp) -> ir.Node:
@@ -229,7 +233,7 @@ class _Checker:
 
             close = difflib.get_close_matches(name, self.scope.functions.names(), n=1)
             hint = f"Did you mean {close[0]}()?" if close else "See the list of functions."
-            raise self.fail(node, f"unknown function {name}()", hint)
+            raise self.fail(node, f"unknown function {name}()", hint, code="FW502")
         low, high = function.arity()
         count = len(node.args)
         if count < low or (high is not None and count > high):

@@ -57,27 +57,36 @@ class Scope:
                     return USER_FIELDS[name]
                 if name in USER_FIELDS:
                     raise FormulaError(
-                        f"{name} is not a link, so {name}.{path[index + 1]} is not a field", column
+                        f"{name} is not a link, so {name}.{path[index + 1]} is not a field",
+                        column,
+                        code="FW503",
                     )
                 raise FormulaError(
-                    f"users have no field {name!r}", column, f"Readable: {', '.join(USER_FIELDS)}."
+                    f"users have no field {name!r}",
+                    column,
+                    f"Readable: {', '.join(USER_FIELDS)}.",
+                    code="FW502",
                 )
             field = entity.fields.get(name)
             if field is None:
-                raise FormulaError(_unknown(name, entity), column, _suggest(name, entity))
+                raise FormulaError(_unknown(name, entity), column, _suggest(name, entity), "FW502")
             kind = field.kind.value_type
             if kind is None:
                 raise FormulaError(
-                    f"a {field.type} field cannot be used in formulas: {name}", column
+                    f"a {field.type} field cannot be used in formulas: {name}", column, code="FW503"
                 )
             if last:
                 return kind
             if kind != LINK:
                 raise FormulaError(
-                    f"{name} is not a link, so {name}.{path[index + 1]} is not a field", column
+                    f"{name} is not a link, so {name}.{path[index + 1]} is not a field",
+                    column,
+                    code="FW503",
                 )
             if index + 1 >= MAX_LINK_HOPS:
-                raise FormulaError(f"at most {MAX_LINK_HOPS} links may be followed", column)
+                raise FormulaError(
+                    f"at most {MAX_LINK_HOPS} links may be followed", column, code="FW503"
+                )
             entity = _target(self.app, field)
         raise FormulaError("empty field path", column)  # pragma: no cover - paths are non-empty
 
@@ -88,7 +97,7 @@ def relations_of(app: App, entity: str) -> dict[str, Relation]:
     for field in app.entity(entity).fields.values():
         if field.type == "table":
             relations[field.name] = Relation(field.name, field.setting("to"), "parent_id")
-    for name, spec in getattr(app.entity(entity), "related", {}).items():
+    for name, spec in app.entity(entity).related.items():
         relations[name] = Relation(name, spec.entity, spec.via)
     return relations
 

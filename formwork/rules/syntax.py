@@ -80,11 +80,13 @@ _WHAT = {
 class FormulaError(ValueError):
     """A formula that cannot be used: `message` says why, `column` where (1-based; 0 unknown)."""
 
-    def __init__(self, message: str, column: int = 0, hint: str = "") -> None:
+    def __init__(self, message: str, column: int = 0, hint: str = "", code: str = "FW501") -> None:
         super().__init__(message)
         self.message = message
         self.column = column
         self.hint = hint
+        #: The config problem code: FW501 not allowed, FW502 unknown name, FW503 wrong types.
+        self.code = code
 
 
 @dataclass(frozen=True, slots=True)

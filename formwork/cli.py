@@ -98,7 +98,7 @@ def plan(package: Path | None, database: str | None) -> None:
 @click.option("--yes", "-y", is_flag=True, help="Apply without asking.")
 def migrate(package: Path | None, database: str | None, yes: bool) -> None:
     """Bring the database in line with the config, all or nothing, never losing data."""
-    from .store.schema_sync import SchemaSyncRefused, apply_sync, plan_sync
+    from .store.schema_sync import SchemaSyncError, SchemaSyncRefused, apply_sync, plan_sync
 
     runtime = _open(package, database)
     result = plan_sync(runtime.db, runtime.model, runtime.tables)
@@ -113,10 +113,22 @@ def migrate(package: Path | None, database: str | None, yes: bool) -> None:
         click.echo("Nothing was changed.")
         return
     try:
-        apply_sync(runtime.db, runtime.model, runtime.tables, plan=result)
+        applied = apply_sync(
+            runtime.db,
+            runtime.model,
+            runtime.tables,
+            plan=result,
+            backup_dir=runtime.settings.instance / "backups",
+        )
     except SchemaSyncRefused as exc:
+        click.echo(exc.plan.render(), err=True)
         click.echo(f"Nothing was changed: {exc}", err=True)
         sys.exit(1)
+    except SchemaSyncError as exc:
+        click.echo(f"Nothing was changed: {exc}", err=True)
+        sys.exit(1)
+    if applied.backup is not None:
+        click.echo(f"Backup of the database before the change: {applied.backup}")
     click.echo("Done.")
 
 

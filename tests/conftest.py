@@ -13,6 +13,8 @@ from formwork.store.database import Database, sqlite_url
 ROOT = Path(__file__).resolve().parent.parent
 CRM_PACKAGE = ROOT / "configs" / "engineering_crm"
 
+pytest_plugins = ["tests.postgres"]
+
 
 @pytest.fixture(scope="session")
 def crm_app() -> App:

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from click.testing import CliRunner
+import sqlalchemy as sa
+from click.testing import CliRunner, Result
 
 from formwork.cli import main
 from tests.conftest import CRM_PACKAGE
+from tests.packages import write_package
 
 
 def test_validate_a_good_package_exits_0() -> None:
@@ -43,3 +45,56 @@ def test_unknown_environment_setting_exits_2(tmp_path: Path) -> None:
     result = CliRunner().invoke(main, ["validate"], env={"FORMWORK_PAKAGE": "x"})
     assert result.exit_code == 2
     assert "FORMWORK_PACKAGE" in result.output
+
+
+def _migrate(package: Path, database: str, *extra: str) -> Result:
+    return CliRunner().invoke(main, ["migrate", "-p", str(package), "-d", database, *extra])
+
+
+def test_plan_then_migrate_then_nothing_to_do(tmp_path: Path) -> None:
+    database = f"sqlite:///{tmp_path / 'app.db'}"
+    package = write_package(tmp_path, {"customer": {"name": {"type": "text"}}})
+    planned = CliRunner().invoke(main, ["plan", "-p", str(package), "-d", database])
+    assert planned.exit_code == 0, planned.output
+    assert "+ table customer" in planned.output
+    migrated = _migrate(package, database, "--yes")
+    assert migrated.exit_code == 0, migrated.output
+    assert "Done." in migrated.output
+    again = _migrate(package, database, "--yes")
+    assert "up to date" in again.output
+
+
+def test_migrate_asks_before_changing_anything(tmp_path: Path) -> None:
+    database = f"sqlite:///{tmp_path / 'app.db'}"
+    package = write_package(tmp_path, {"customer": {"name": {"type": "text"}}})
+    declined = CliRunner().invoke(
+        main, ["migrate", "-p", str(package), "-d", database], input="n\n"
+    )
+    assert declined.exit_code == 0
+    assert "Nothing was changed." in declined.output
+    assert (
+        "+ table customer"
+        in CliRunner().invoke(main, ["plan", "-p", str(package), "-d", database]).output
+    )
+
+
+def test_a_refused_change_exits_1_and_changes_nothing(tmp_path: Path) -> None:
+    database = f"sqlite:///{tmp_path / 'app.db'}"
+    package = write_package(tmp_path, {"customer": {"level": {"type": "text"}}})
+    assert _migrate(package, database, "--yes").exit_code == 0
+    engine = sa.create_engine(database)
+    with engine.begin() as conn:
+        conn.execute(
+            sa.text(
+                "INSERT INTO customer (created_at, updated_at, version, level) "
+                "VALUES ('2026-01-01', '2026-01-01', 1, 'high')"
+            )
+        )
+    engine.dispose()
+    package = write_package(tmp_path, {"customer": {"level": {"type": "integer"}}})
+    planned = CliRunner().invoke(main, ["plan", "-p", str(package), "-d", database])
+    assert planned.exit_code == 1
+    assert "! refused" in planned.output
+    refused = _migrate(package, database, "--yes")
+    assert refused.exit_code == 1
+    assert "Nothing was changed" in refused.output

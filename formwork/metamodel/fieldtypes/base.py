@@ -9,6 +9,7 @@ use the very same mechanism (`builtins.register_builtin_types`).
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import marshmallow as ma
@@ -68,6 +69,10 @@ class FieldType:
         Used by schema sync when a field changes type: the change is applied only when every
         existing value converts without loss.
         """
+        if self.value_type == "text" and isinstance(value, bool):
+            value = "true" if value else "false"
+        elif self.value_type == "text" and isinstance(value, int | float | Decimal):
+            value = str(value)
         try:
             return self.input_field(field).deserialize(_as_input(value))
         except ma.ValidationError as exc:

@@ -72,13 +72,23 @@ class Text(FieldType):
         return _Stripped(validate=checks, allow_none=True)
 
 
-class _Stripped(ma.fields.String):
-    """Text with surrounding whitespace removed; an empty string means no value."""
+class _BlankIsNone(ma.fields.Field):
+    """Text input with surrounding whitespace removed; blank text means no value.
 
-    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Any:
-        text = super()._deserialize(value, attr, data, **kwargs)
-        text = text.strip()
-        return text or None
+    Blank input becomes None *before* marshmallow runs, so validators (length, pattern,
+    choices) never see it: an emptied form input is simply "no value".
+    """
+
+    def deserialize(
+        self, value: Any, attr: str | None = None, data: Any = None, **kwargs: Any
+    ) -> Any:
+        if isinstance(value, str):
+            value = value.strip() or None
+        return super().deserialize(value, attr, data, **kwargs)
+
+
+class _Stripped(_BlankIsNone, ma.fields.String):
+    pass
 
 
 class LongText(Text):
@@ -345,13 +355,8 @@ class Email(Text):
         return _StrippedEmail(validate=validate.Length(max=self.max_length(field)), allow_none=True)
 
 
-class _StrippedEmail(ma.fields.Email):
-    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Any:
-        if isinstance(value, str) and not value.strip():
-            return None
-        return super()._deserialize(
-            value.strip() if isinstance(value, str) else value, attr, data, **kwargs
-        )
+class _StrippedEmail(_BlankIsNone, ma.fields.Email):
+    pass
 
 
 PHONE = re.compile(r"\+?[0-9][0-9 ()\-]{4,30}(?:(?:ext\.?|x|转)\s?[0-9]{1,6})?")
@@ -389,13 +394,8 @@ class Url(Text):
         )
 
 
-class _StrippedUrl(ma.fields.Url):
-    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Any:
-        if isinstance(value, str) and not value.strip():
-            return None
-        return super()._deserialize(
-            value.strip() if isinstance(value, str) else value, attr, data, **kwargs
-        )
+class _StrippedUrl(_BlankIsNone, ma.fields.Url):
+    pass
 
 
 class Link(FieldType):

@@ -1,0 +1,295 @@
+"""Queries over one entity: filters, text search, sort and keyset pagination.
+
+`compile_query` checks a `Query` against the model and builds its SQL without running any:
+every field must be declared (or be a system column), every operator must suit the field's
+type, and every value is converted by the field's input field and bound as a parameter. A
+mistake is a QueryError naming the filter, before the database is touched.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import marshmallow as ma
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import JSONB
+
+from ..metamodel.model import App, Entity, Field, Label, SortKey, frozen_map
+from .errors import QueryError, message
+from .keyset import Key, after_condition, decode_cursor, encode_cursor
+from .record import Record
+from .tables import Tables
+
+COUNT_CAP = 10_000
+MAX_PAGE_SIZE = 500
+
+OPS = ("eq", "ne", "lt", "le", "gt", "ge", "in", "contains", "between", "empty", "not_empty")
+ALIASES = {"=": "eq", "!=": "ne", "≠": "ne", "<": "lt", "<=": "le", "≤": "le"}
+ALIASES |= {">": "gt", ">=": "ge", "≥": "ge"}
+ORDERED_OPS = ("lt", "le", "gt", "ge", "between")
+#: System columns that may be filtered and sorted on, with the field type they behave as.
+SYSTEM_FIELDS = {
+    "id": "integer",
+    "created_at": "datetime",
+    "updated_at": "datetime",
+    "created_by": "link",
+    "updated_by": "link",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Filter:
+    field: str
+    op: str = "eq"
+    value: Any = None
+
+
+@dataclass(frozen=True, slots=True)
+class Query:
+    filters: tuple[Filter, ...] = ()
+    #: Words that must each appear in one of the entity's search fields.
+    search: str | None = None
+    #: Field names, "-" in front for descending; None means the entity's list sort.
+    sort: tuple[str, ...] | None = None
+    page_size: int | None = None
+    #: The `next_cursor` of the previous page.
+    after: str | None = None
+    #: Whether to count the matching records (up to COUNT_CAP).
+    count: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class Page:
+    records: tuple[Record, ...]
+    next_cursor: str | None
+    total: int | None
+    #: True when there are more than `total` matches (counting stopped at the cap).
+    total_capped: bool = False
+
+
+@dataclass(frozen=True)
+class CompiledQuery:
+    statement: sa.Select[Any]
+    count_statement: sa.Select[Any] | None
+    keys: tuple[Key, ...]
+    page_size: int
+
+    def page(self, records: Sequence[Record], rows: Sequence[Any], total: int | None) -> Page:
+        """The page from the fetched rows (one more than the page size, if there are more)."""
+        more = len(rows) > self.page_size
+        cursor = encode_cursor(self.keys, rows[self.page_size - 1]) if more else None
+        capped = total is not None and total > COUNT_CAP
+        return Page(
+            tuple(records[: self.page_size]),
+            cursor,
+            None if total is None else min(total, COUNT_CAP),
+            capped,
+        )
+
+
+def compile_query(
+    app: App, tables: Tables, entity: Entity, query: Query, dialect: str = "sqlite"
+) -> CompiledQuery:
+    """The SQL of `query`; QueryError (before any SQL runs) if it does not fit the model."""
+    builder = _Builder(app, tables, entity, dialect)
+    errors: dict[str, list[str]] = {}
+    conditions = []
+    for index, item in enumerate(query.filters):
+        try:
+            conditions.append(builder.filter(item))
+        except QueryError as exc:
+            errors[f"filters[{index}]"] = [t for v in exc.errors.values() for t in v]
+    if query.search and query.search.strip():
+        conditions.append(builder.search(query.search))
+    try:
+        keys = builder.keys(query.sort)
+    except QueryError as exc:
+        errors.update(exc.errors)
+        keys = ()
+    size = entity.list.page_size if query.page_size is None else query.page_size
+    if not isinstance(size, int) or isinstance(size, bool) or not 1 <= size <= MAX_PAGE_SIZE:
+        errors["page_size"] = [message("bad_page_size", max=MAX_PAGE_SIZE)]
+    if errors:
+        raise QueryError(errors)
+    table = tables[entity.name]
+    base = sa.select(table).where(*conditions)
+    count = None
+    if query.count:
+        capped = base.with_only_columns(table.c.id).limit(COUNT_CAP + 1).subquery()
+        count = sa.select(sa.func.count()).select_from(capped)
+    statement = base.order_by(*(k.order_by() for k in keys)).limit(size + 1)
+    if query.after:
+        statement = statement.where(after_condition(keys, decode_cursor(keys, query.after)))
+    return CompiledQuery(statement, count, keys, size)
+
+
+class _Builder:
+    def __init__(self, app: App, tables: Tables, entity: Entity, dialect: str) -> None:
+        self.app = app
+        self.entity = entity
+        self.tables = tables
+        self.table = tables[entity.name]
+        self.dialect = dialect
+
+    def field(self, name: Any) -> Field:
+        if isinstance(name, str) and name in self.entity.fields:
+            return self.entity.fields[name]
+        if isinstance(name, str) and name in SYSTEM_FIELDS:
+            kind = self.app.types[SYSTEM_FIELDS[name]]
+            settings = frozen_map({"to": "user"})
+            return Field(
+                name, self.entity.name, kind, Label({}), self.entity.location, settings=settings
+            )
+        raise QueryError.one("field", f"No field named {name!r} in {self.entity.name}.")
+
+    def filter(self, item: Filter | Sequence[Any]) -> sa.ColumnElement[bool]:
+        if not isinstance(item, Filter):
+            try:
+                item = Filter(*item)
+            except TypeError:
+                raise QueryError.one("filter", "Not a filter: use (field, op, value).") from None
+        field = self.field(item.field)
+        op = ALIASES.get(item.op, item.op) if isinstance(item.op, str) else item.op
+        if op not in OPS:
+            raise QueryError.one("op", message("unknown_op", op=item.op, ops=", ".join(OPS)))
+        if op not in self.ops(field):
+            raise QueryError.one("op", message("op_not_for_type", op=op, type=field.type))
+        if field.type == "table":
+            return self._rows_exist(field, negate=op == "empty")
+        column = self.table.c[field.name]
+        value = item.value
+        if op in ("empty", "not_empty"):
+            if value not in (None, True):
+                raise QueryError.one("value", message("no_value", op=op))
+            empty = column.is_(None)
+            if isinstance(column.type, sa.String):
+                empty = sa.or_(empty, column == "")
+            return empty if op == "empty" else sa.not_(empty)
+        if op == "contains":
+            return self._contains(field, column, value)
+        if op == "in":
+            if isinstance(value, str) or not isinstance(value, Sequence):
+                raise QueryError.one("value", message("needs_list", op=op))
+            return column.in_([self.value(field, v) for v in value])
+        if op == "between":
+            if isinstance(value, str) or not isinstance(value, Sequence) or len(value) != 2:
+                raise QueryError.one("value", message("needs_pair"))
+            low, high = (None if v in (None, "") else self.value(field, v) for v in value)
+            if low is None and high is None:
+                raise QueryError.one("value", message("needs_pair"))
+            parts = [] if low is None else [column >= low]
+            return sa.and_(*parts, *([] if high is None else [column <= high]))
+        converted = self.value(field, value)
+        if op == "ne":  # "not X" includes records without a value
+            return sa.or_(column != converted, column.is_(None))
+        compare = {"eq": "__eq__", "lt": "__lt__", "le": "__le__", "gt": "__gt__", "ge": "__ge__"}
+        return getattr(column, compare[op])(converted)
+
+    def ops(self, field: Field) -> tuple[str, ...]:
+        if field.type == "table" or field.type == "attachment":
+            return ("empty", "not_empty")
+        if field.type == "multiselect":
+            return ("contains", "empty", "not_empty")
+        ops = ["eq", "ne", "in", "empty", "not_empty"]
+        if field.kind.ordered:
+            ops += ORDERED_OPS
+        if isinstance(self.table.c[field.name].type, sa.String):
+            ops.append("contains")
+        return tuple(ops)
+
+    def value(self, field: Field, raw: Any) -> Any:
+        """A filter value converted like input to the field, but without range checks."""
+        converter = field.kind.input_field(field)
+        converter.validators = []
+        try:
+            value = converter.deserialize(raw)
+        except ma.ValidationError as exc:
+            texts = exc.messages if isinstance(exc.messages, list) else [str(exc.messages)]
+            raise QueryError({"value": [str(t) for t in texts]}) from None
+        if value is None:
+            raise QueryError.one("value", message("needs_value"))
+        return value
+
+    def _contains(
+        self, field: Field, column: sa.ColumnElement[Any], value: Any
+    ) -> sa.ColumnElement[bool]:
+        if not isinstance(value, str) or not value.strip():
+            raise QueryError.one("value", message("needs_value"))
+        if field.type != "multiselect":
+            return column.ilike(f"%{like_escape(value.strip())}%", escape="\\")
+        if self.dialect == "postgresql":
+            return sa.type_coerce(column, JSONB).contains([value])
+        if self.dialect == "sqlite":
+            items = sa.func.json_each(column).table_valued("value")
+            return (
+                sa.select(sa.literal(1)).select_from(items).where(items.c.value == value).exists()
+            )
+        return sa.cast(column, sa.Text).like(f"%{like_escape(json.dumps(value))}%", escape="\\")
+
+    def _rows_exist(self, field: Field, negate: bool) -> sa.ColumnElement[bool]:
+        child = self.tables[field.setting("to")]
+        exists = sa.select(child.c.id).where(child.c.parent_id == self.table.c.id).exists()
+        return sa.not_(exists) if negate else exists
+
+    def search(self, text: str) -> sa.ColumnElement[bool]:
+        columns = [self.table.c[name] for name in self.entity.list.search]
+        if not columns:
+            return sa.true()
+        words = [
+            sa.or_(*(c.ilike(f"%{like_escape(word)}%", escape="\\") for c in columns))
+            for word in text.split()
+        ]
+        return sa.and_(*words)
+
+    def keys(self, sort: tuple[str, ...] | None) -> tuple[Key, ...]:
+        wanted = list(self.entity.list.sort) if sort is None else [_sort_key(s) for s in sort]
+        keys: list[Key] = []
+        for item in wanted:
+            try:
+                field = self.field(item.field)
+            except QueryError as exc:
+                raise QueryError({"sort": exc.errors["field"]}) from None
+            column = self.table.c.get(field.name)
+            if column is None or isinstance(column.type, sa.JSON):
+                raise QueryError.one("sort", message("not_sortable", type=field.type))
+            if any(k.name == field.name for k in keys):
+                continue
+            keys.append(Key(field.name, column, item.descending, self._decoder(field, column)))
+        if not any(k.name == "id" for k in keys):
+            keys.append(Key("id", self.table.c.id, False, _decode_id))
+        return tuple(keys)
+
+    def _decoder(self, field: Field, column: sa.ColumnElement[Any]) -> Any:
+        if field.name == "id":
+            return _decode_id
+        if isinstance(column.type, sa.String):
+            return _decode_text
+        return lambda raw: self.value(field, raw)
+
+
+def _sort_key(text: Any) -> SortKey:
+    if isinstance(text, SortKey):
+        return text
+    if not isinstance(text, str) or not text.lstrip("-"):
+        raise QueryError.one("sort", f"Not a sort key: {text!r}.")
+    return SortKey(text.lstrip("-"), text.startswith("-"))
+
+
+def _decode_id(raw: Any) -> int:
+    if not isinstance(raw, int) or isinstance(raw, bool):
+        raise ValueError("not an id")
+    return raw
+
+
+def _decode_text(raw: Any) -> str:
+    if not isinstance(raw, str):
+        raise ValueError("not text")
+    return raw
+
+
+def like_escape(text: str) -> str:
+    """`text` for use inside a LIKE pattern with `escape="\\"`: % and _ match themselves."""
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")

@@ -1,0 +1,398 @@
+"""The record service: the one way every caller creates, reads, changes and deletes records.
+
+Web forms, the JSON API, the importer and the CLI all call `RecordService`. Input is cleaned by
+the schemas generated from the model (`input_schema`); links and unique values are checked in
+the same transaction that writes; versions stop lost updates; and the audit rows, numbers,
+child rows and attachment files of one write commit or roll back together.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import marshmallow as ma
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from ..metamodel.fieldtypes import inputs
+from ..metamodel.model import App, Entity
+from .actor import AccessPolicy, Actor, AllowAll, actor_id
+from .attachments import AttachmentStore, FileChanges
+from .audit import AuditEntry, diff, read_history, record_audit
+from .child_rows import ChildRows
+from .database import Database
+from .errors import (
+    RECORD_KEY,
+    Conflict,
+    NotFound,
+    UnknownEntity,
+    ValidationFailed,
+    message,
+)
+from .input_schema import CleanInput, InputCleaner, is_empty, table_fields
+from .numbering import assign_numbers
+from .query import Page, Query, compile_query
+from .record import Record, db_values, record_from_row
+from .references import (
+    check_links,
+    check_unique,
+    integrity_error,
+    links_to,
+    referencing_ids,
+)
+from .tables import Tables
+
+User = Actor | int | None
+
+
+def utc_now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+class RecordService:
+    """Create / get / update / delete / query records of one app's entities."""
+
+    def __init__(
+        self,
+        db: Database,
+        app: App,
+        tables: Tables,
+        files_dir: str | Path,
+        policy: AccessPolicy | None = None,
+        clock: Callable[[], dt.datetime] = utc_now,
+    ) -> None:
+        self.db = db
+        self.app = app
+        self.tables = tables
+        self.files = AttachmentStore(files_dir)
+        self.cleaner = InputCleaner(app)
+        #: The permission hook: called before every action (see `actor.AccessPolicy`).
+        self.policy: AccessPolicy = policy or AllowAll()
+        self.clock = clock
+        self.rows = ChildRows(app, tables, self.files)
+
+    # -- reading ---------------------------------------------------------------------------
+    def get(self, entity: str, id: int, user: User = None) -> Record:
+        """The record with its child-table rows; NotFound if there is none."""
+        ent = self._entity(entity)
+        self.policy.check(user, "read", ent)
+        id = record_id(entity, id)
+        with self.db.read() as conn:
+            record = self._load(conn, ent, id)
+        if record is None:
+            raise NotFound(entity, id)
+        return record
+
+    def query(self, entity: str, query: Query | None = None, user: User = None) -> Page:
+        """One page of records (without child rows); QueryError before any SQL if malformed."""
+        ent = self._entity(entity)
+        self.policy.check(user, "query", ent)
+        compiled = compile_query(self.app, self.tables, ent, query or Query(), self.db.dialect)
+        with self.db.read() as conn:
+            rows = conn.execute(compiled.statement).mappings().all()
+            total = None
+            if compiled.count_statement is not None:
+                total = conn.execute(compiled.count_statement).scalar_one()
+        return compiled.page([record_from_row(ent, row) for row in rows], rows, total)
+
+    def history(self, entity: str, id: int, user: User = None) -> list[AuditEntry]:
+        """The audit entries of a record, newest first."""
+        ent = self._entity(entity)
+        self.policy.check(user, "read", ent)
+        with self.db.read() as conn:
+            return read_history(conn, self.tables, entity, id)
+
+    # -- writing ---------------------------------------------------------------------------
+    def create(self, entity: str, data: Mapping[str, Any], user: User = None) -> Record:
+        ent = self._writable(entity)
+        self.policy.check(user, "create", ent)
+        clean = self.cleaner.clean(ent, data, creating=True)
+        with self._transaction(ent) as (conn, files):
+            return self._create(conn, files, ent, clean, actor_id(user))
+
+    def update(
+        self, entity: str, id: int, data: Mapping[str, Any], version: int, user: User = None
+    ) -> Record:
+        """Change the given fields; Conflict if the record is no longer at `version`."""
+        ent = self._writable(entity)
+        self.policy.check(user, "update", ent)
+        id, version = record_id(entity, id), expected_version(version)
+        clean = self.cleaner.clean(ent, data, creating=False)
+        with self._transaction(ent) as (conn, files):
+            return self._update(conn, files, ent, id, clean, version, actor_id(user))
+
+    def delete(self, entity: str, id: int, version: int, user: User = None) -> None:
+        """Delete a record (and its child rows and files); refused while restrict links use it."""
+        ent = self._writable(entity)
+        self.policy.check(user, "delete", ent)
+        id, version = record_id(entity, id), expected_version(version)
+        with self._transaction(ent) as (conn, files):
+            self._delete(conn, files, ent, id, version, actor_id(user), self.clock(), set())
+
+    # -- internals -------------------------------------------------------------------------
+    def _entity(self, name: str) -> Entity:
+        try:
+            return self.app.entity(name)
+        except KeyError:
+            raise UnknownEntity(name) from None
+
+    def _writable(self, name: str) -> Entity:
+        ent = self._entity(name)
+        if ent.child_of:
+            raise ValidationFailed.one(RECORD_KEY, message("child_entity", entity=name))
+        return ent
+
+    @contextmanager
+    def _transaction(self, ent: Entity) -> Iterator[tuple[Connection, FileChanges]]:
+        files = FileChanges()
+        try:
+            with self.db.write() as conn:
+                yield conn, files
+        except sa.exc.IntegrityError as exc:
+            files.rollback()
+            raise integrity_error(exc, ent) from exc
+        except BaseException:
+            files.rollback()
+            raise
+        files.commit()
+
+    def _load(self, conn: Connection, ent: Entity, id: int, lock: bool = False) -> Record | None:
+        table = self.tables[ent.name]
+        query = sa.select(table).where(table.c.id == id)
+        if lock:
+            query = query.with_for_update()
+        row = conn.execute(query).mappings().first()
+        if row is None:
+            return None
+        children = {f.name: self.rows.read(conn, f, id) for f in table_fields(ent)}
+        return record_from_row(ent, row, children)
+
+    def _check(self, conn: Connection, ent: Entity, clean: CleanInput, own_id: int | None) -> None:
+        errors: dict[str, list[str]] = {}
+        check_links(conn, self.tables, ent, clean.values, "", errors)
+        check_unique(conn, self.tables, ent, clean.values, own_id, "", errors)
+        for name, rows in clean.tables.items():
+            self.rows.check(conn, ent.fields[name], own_id, rows, errors)
+        if errors:
+            raise ValidationFailed(errors)
+
+    def _create(
+        self,
+        conn: Connection,
+        files: FileChanges,
+        ent: Entity,
+        clean: CleanInput,
+        user_id: int | None,
+    ) -> Record:
+        self._check(conn, ent, clean, None)
+        now = self.clock()
+        table = self.tables[ent.name]
+        attachments = {k: v for k, v in clean.values.items() if ent.fields[k].type == "attachment"}
+        values = {k: v for k, v in clean.values.items() if k not in attachments}
+        values.update(assign_numbers(conn, self.tables, ent, now.date()))
+        system = {"created_at": now, "updated_at": now, "created_by": user_id}
+        system |= {"updated_by": user_id, "version": 1}
+        inserted = conn.execute(table.insert().values(**system, **db_values(table, values)))
+        new_id = int(inserted.inserted_primary_key[0])
+        if attachments:
+            stored = {
+                name: self.files.apply(name, ent.name, new_id, items, None, files)
+                for name, items in attachments.items()
+            }
+            conn.execute(
+                table.update().where(table.c.id == new_id).values(**db_values(table, stored))
+            )
+        for name, rows in clean.tables.items():
+            self.rows.write(conn, files, ent.fields[name], new_id, rows, [], user_id, now)
+        record = self._load(conn, ent, new_id)
+        assert record is not None
+        created = {k: v for k, v in record.values.items() if not is_empty(v)}
+        self._audit(conn, now, user_id, ent, new_id, "create", diff({}, created))
+        return record
+
+    def _update(
+        self,
+        conn: Connection,
+        files: FileChanges,
+        ent: Entity,
+        id: int,
+        clean: CleanInput,
+        version: int,
+        user_id: int | None,
+    ) -> Record:
+        current = self._load(conn, ent, id, lock=True)
+        if current is None:
+            raise NotFound(ent.name, id)
+        if current.version != version:
+            raise Conflict(ent.name, id, version, current.version, current.values)
+        self._check(conn, ent, clean, id)
+        now = self.clock()
+        table = self.tables[ent.name]
+        new_values = dict(clean.values)
+        for name, items in new_values.items():
+            if ent.fields[name].type == "attachment":
+                old = current.values.get(name)
+                new_values[name] = self.files.apply(name, ent.name, id, items, old, files)
+        changes = diff(current.values, new_values)
+        for name, rows in clean.tables.items():
+            old_rows = current.values[name]
+            self.rows.write(conn, files, ent.fields[name], id, rows, old_rows, user_id, now)
+            table_changes = diff(
+                {name: old_rows}, {name: self.rows.read(conn, ent.fields[name], id)}
+            )
+            changes.update(table_changes)
+        if not changes:
+            return current
+        columns = {k: new_values[k] for k in changes if k in new_values}
+        updated = conn.execute(
+            table.update()
+            .where(table.c.id == id, table.c.version == version)
+            .values(
+                **db_values(table, columns),
+                updated_at=now,
+                updated_by=user_id,
+                version=table.c.version + 1,
+            )
+        )
+        if updated.rowcount != 1:  # only possible where the row lock is weaker than expected
+            now_at = conn.execute(sa.select(table.c.version).where(table.c.id == id)).scalar()
+            if now_at is None:
+                raise NotFound(ent.name, id)
+            raise Conflict(ent.name, id, version, now_at, current.values)
+        self._audit(conn, now, user_id, ent, id, "update", changes)
+        record = self._load(conn, ent, id)
+        assert record is not None
+        return record
+
+    def _delete(
+        self,
+        conn: Connection,
+        files: FileChanges,
+        ent: Entity,
+        id: int,
+        version: int | None,
+        user_id: int | None,
+        now: dt.datetime,
+        seen: set[tuple[str, int]],
+    ) -> None:
+        seen.add((ent.name, id))
+        current = self._load(conn, ent, id, lock=True)
+        if current is None:
+            raise NotFound(ent.name, id)
+        if version is not None and current.version != version:
+            raise Conflict(ent.name, id, version, current.version, current.values)
+        self._release_references(conn, files, ent, id, user_id, now, seen)
+        table = self.tables[ent.name]
+        files.to_remove.append(self.files.record_folder(ent.name, id))
+        for field in table_fields(ent):
+            self.rows.forget_files(field, current.values[field.name], files)
+        conn.execute(table.delete().where(table.c.id == id))
+        removed = {k: v for k, v in current.values.items() if not is_empty(v)}
+        self._audit(conn, now, user_id, ent, id, "delete", diff(removed, dict.fromkeys(removed)))
+
+    def _release_references(
+        self,
+        conn: Connection,
+        files: FileChanges,
+        ent: Entity,
+        id: int,
+        user_id: int | None,
+        now: dt.datetime,
+        seen: set[tuple[str, int]],
+    ) -> None:
+        """Apply the on_delete rule of every link to the record being deleted.
+
+        Restrict refuses; cascade and set_null are done here rather than by the database so
+        that the records they touch get audit rows (child rows are left to the database).
+        """
+        links = links_to(self.app, ent.name)
+        for other, field in links:
+            refs = referencing_ids(conn, self.tables, other, field, id)
+            refs = [r for r in refs if (other.name, r) not in seen]
+            if refs and field.setting("on_delete", "restrict") == "restrict":
+                label = other.label.get("en", other.name)
+                text = message("referenced", count=len(refs), entity=label, field=field.name)
+                raise ValidationFailed.one(RECORD_KEY, text)
+        for other, field in links:
+            if other.child_of:
+                continue
+            rule = field.setting("on_delete", "restrict")
+            for ref in referencing_ids(conn, self.tables, other, field, id):
+                if (other.name, ref) in seen:
+                    continue
+                if rule == "cascade":
+                    self._delete(conn, files, other, ref, None, user_id, now, seen)
+                elif rule == "set_null":
+                    self._unlink(conn, other, ref, field.name, id, user_id, now)
+
+    def _unlink(
+        self,
+        conn: Connection,
+        ent: Entity,
+        id: int,
+        field: str,
+        old: int,
+        user_id: int | None,
+        now: dt.datetime,
+    ) -> None:
+        table = self.tables[ent.name]
+        conn.execute(
+            table.update()
+            .where(table.c.id == id)
+            .values(
+                {
+                    field: None,
+                    "updated_at": now,
+                    "updated_by": user_id,
+                    "version": table.c.version + 1,
+                }
+            )
+        )
+        self._audit(conn, now, user_id, ent, id, "update", {field: [old, None]})
+
+    def _audit(
+        self,
+        conn: Connection,
+        now: dt.datetime,
+        user_id: int | None,
+        ent: Entity,
+        id: int,
+        action: str,
+        changes: Mapping[str, list[Any]],
+    ) -> None:
+        record_audit(
+            conn,
+            self.tables,
+            at=now,
+            user_id=user_id,
+            entity=ent.name,
+            record_id=id,
+            action=action,
+            changes=changes,
+        )
+
+
+def record_id(entity: str, value: Any) -> int:
+    """A record id as a caller may send it ("12" from a URL); NotFound if it cannot be one."""
+    try:
+        number = inputs.Integer().deserialize(value)
+    except ma.ValidationError:
+        number = None
+    if number is None or number < 1:
+        raise NotFound(entity, value)
+    return number
+
+
+def expected_version(value: Any) -> int:
+    """The version a caller read ("3" from a form field); a field error if it is not one."""
+    try:
+        number = inputs.Integer().deserialize(value)
+    except ma.ValidationError:
+        number = None
+    if number is None:
+        raise ValidationFailed.one("version", message("bad_version"))
+    return number

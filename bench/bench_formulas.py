@@ -25,20 +25,34 @@ from formwork.rules.pycompile import MemoryContext
 PACKAGE = Path(__file__).resolve().parent.parent / "configs" / "engineering_crm"
 HERE = Location("bench", 0)
 L = Label({"zh": "x"})
-STABILITY = ("min(cooperation_years, 10) * 6 + (40 if payment_record == '良好' else 0)"
-             " - (50 if major_dispute else 0)")
+STABILITY = (
+    "min(cooperation_years, 10) * 6 + (40 if payment_record == '良好' else 0)"
+    " - (50 if major_dispute else 0)"
+)
 GRADING = Grading(
-    name="customer_grade", entity="customer", label=L, location=HERE,
+    name="customer_grade",
+    entity="customer",
+    label=L,
+    location=HERE,
     dimensions=(
-        Dimension("contract_value", L, 40, "annual_amount", HERE,
-                  bands=(Band(100, 20_000_000), Band(70, 10_000_000), Band(40, 5_000_000), Band(10))),
+        Dimension(
+            "contract_value",
+            L,
+            40,
+            "annual_amount",
+            HERE,
+            bands=(Band(100, 20_000_000), Band(70, 10_000_000), Band(40, 5_000_000), Band(10)),
+        ),
         Dimension("complexity", L, 20, "complexity * 20", HERE),
         Dimension("strategic", L, 25, "strategic_value * 20", HERE),
         Dimension("stability", L, 15, STABILITY, HERE),
     ),
     grades=(GradeLevel("A", L, 80), GradeLevel("B", L, 60), GradeLevel("C", L, None)),
-    overrides=(Override("at_least", "A", "max_single_contract >= 5000000 or annual_amount >= 20000000",
-                        L, HERE),),
+    overrides=(
+        Override(
+            "at_least", "A", "max_single_contract >= 5000000 or annual_amount >= 20000000", L, HERE
+        ),
+    ),
 )
 
 
@@ -69,10 +83,15 @@ def hand_written(r: dict[str, Any]) -> tuple[float, str]:
     else:
         size = 10
     complexity = direct_points(r["complexity"] * 20 if r["complexity"] is not None else None)
-    strategic = direct_points(r["strategic_value"] * 20 if r["strategic_value"] is not None else None)
+    strategic = direct_points(
+        r["strategic_value"] * 20 if r["strategic_value"] is not None else None
+    )
     years = r["cooperation_years"]
     stability = direct_points(
-        None if years is None else min(years, 10) * 6 + (40 if r["payment_record"] == "良好" else 0)
+        None
+        if years is None
+        else min(years, 10) * 6
+        + (40 if r["payment_record"] == "良好" else 0)
         - (50 if r["major_dispute"] else 0)
     )
     score = round_score(size * 0.4 + complexity * 0.2 + strategic * 0.25 + stability * 0.15)
@@ -91,7 +110,9 @@ def simpleeval_grader() -> Any:
         total = 0.0
         for dimension in GRADING.dimensions:
             value = evaluator.eval(dimension.value)
-            points = band_points(value, dimension.bands) if dimension.bands else direct_points(value)
+            points = (
+                band_points(value, dimension.bands) if dimension.bands else direct_points(value)
+            )
             total += points * dimension.weight / 100
         score = round_score(total)
         result = "A" if score >= 80 else "B" if score >= 60 else "C"
@@ -118,10 +139,14 @@ def main() -> None:
     t_hand = best_of(3, lambda: [hand_written(r) for r in records])
     t_simple = best_of(1, lambda: [by_simpleeval(r) for r in records[: len(records) // 10]]) * 10
     per = 1e6 / len(records)
-    print(f"scorecard, {len(records):,} records: compiled {t_compiled * per:.2f} µs/record, "
-          f"hand-written {t_hand * per:.2f} µs/record, simpleeval {t_simple * per:.2f} µs/record")
-    print(f"compiled speed = {t_hand / t_compiled:.2f}× hand-written (goal ≥ 0.7), "
-          f"{t_simple / t_compiled:.1f}× simpleeval (goal ≥ 15)")
+    print(
+        f"scorecard, {len(records):,} records: compiled {t_compiled * per:.2f} µs/record, "
+        f"hand-written {t_hand * per:.2f} µs/record, simpleeval {t_simple * per:.2f} µs/record"
+    )
+    print(
+        f"compiled speed = {t_hand / t_compiled:.2f}× hand-written (goal ≥ 0.7), "
+        f"{t_simple / t_compiled:.1f}× simpleeval (goal ≥ 15)"
+    )
 
 
 if __name__ == "__main__":

@@ -19,7 +19,9 @@ def best_of(repeat: int, run: Callable[[], Any]) -> float:
 
 def report(name: str, measured: float, baseline: float, baseline_name: str, unit: str = "s") -> str:
     ratio = measured / baseline if baseline else float("inf")
-    line = (f"{name}: {measured:.4f} {unit} vs {baseline_name} {baseline:.4f} {unit} "
-            f"→ {ratio:.2f}× the baseline's time")
+    line = (
+        f"{name}: {measured:.4f} {unit} vs {baseline_name} {baseline:.4f} {unit} "
+        f"→ {ratio:.2f}× the baseline's time"
+    )
     print(line, flush=True)
     return line

@@ -158,10 +158,11 @@ def serve(package: Path | None, database: str | None, host: str, port: int, debu
 @package_option
 @database_option
 def shell(package: Path | None, database: str | None) -> None:
-    """An interactive Python shell with `runtime`, `model`, `db` and `tables` at hand."""
+    """A Python shell with `runtime`, `records`, `model`, `db` and `tables` at hand."""
     runtime = _open(package, database)
     names: dict[str, Any] = {
         "runtime": runtime,
+        "records": runtime.records,
         "model": runtime.model,
         "db": runtime.db,
         "tables": runtime.tables,

@@ -11,6 +11,7 @@ from typing import Any
 from .metamodel import App, load_app
 from .settings import Settings, load_settings
 from .store.database import Database
+from .store.records import RecordService
 from .store.tables import Tables, build_tables
 
 
@@ -20,6 +21,8 @@ class Runtime:
     model: App
     db: Database
     tables: Tables
+    #: The one record service every caller writes through.
+    records: RecordService
 
     def close(self) -> None:
         self.db.dispose()
@@ -30,4 +33,6 @@ def open_runtime(overrides: dict[str, Any] | None = None) -> Runtime:
     settings = load_settings(overrides)
     model = load_app(settings.package)
     db = Database(settings.database_url)
-    return Runtime(settings, model, db, build_tables(model))
+    tables = build_tables(model)
+    records = RecordService(db, model, tables, settings.files_dir)
+    return Runtime(settings, model, db, tables, records)

@@ -9,6 +9,7 @@ same number, and a write that fails rolls its number back: no duplicates and no 
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from typing import Any
 
 import sqlalchemy as sa
@@ -29,19 +30,24 @@ def next_value(conn: Connection, tables: Tables, key: str) -> int:
     table = tables.system(SEQUENCE_TABLE)
     dialect = conn.dialect.name
     if dialect in ("sqlite", "postgresql"):
-        insert: Any = (sqlite if dialect == "sqlite" else postgresql).insert(table)
-        statement = (
-            insert.values(key=key, value=1)
-            .on_conflict_do_update(index_elements=[table.c.key], set_={"value": table.c.value + 1})
-            .returning(table.c.value)
-        )
-        return int(conn.execute(statement).scalar_one())
+        return int(conn.execute(_upsert(table, dialect), {"key": key}).scalar_one())
     # Other databases: the row lock of the UPDATE serializes writers just as well.
     bumped = conn.execute(table.update().where(table.c.key == key).values(value=table.c.value + 1))
     if bumped.rowcount == 0:
         conn.execute(table.insert().values(key=key, value=1))
         return 1
     return int(conn.execute(sa.select(table.c.value).where(table.c.key == key)).scalar_one())
+
+
+@functools.cache
+def _upsert(table: sa.Table, dialect: str) -> Any:
+    """INSERT … ON CONFLICT DO UPDATE … RETURNING, built once per table and dialect."""
+    insert: Any = (sqlite if dialect == "sqlite" else postgresql).insert(table)
+    return (
+        insert.values(key=sa.bindparam("key"), value=1)
+        .on_conflict_do_update(index_elements=[table.c.key], set_={"value": table.c.value + 1})
+        .returning(table.c.value)
+    )
 
 
 def assign_numbers(

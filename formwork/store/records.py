@@ -196,7 +196,8 @@ class RecordService:
         values.update(assign_numbers(conn, self.tables, ent, now.date()))
         system = {"created_at": now, "updated_at": now, "created_by": user_id}
         system |= {"updated_by": user_id, "version": 1}
-        inserted = conn.execute(table.insert().values(**system, **db_values(table, values)))
+        # Values as parameters, not .values(): the compiled INSERT is then cached and reused.
+        inserted = conn.execute(table.insert(), {**system, **db_values(table, values)})
         new_id = int(inserted.inserted_primary_key[0])
         if attachments:
             stored = {

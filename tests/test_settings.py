@@ -25,16 +25,20 @@ def test_the_secret_key_is_kept_between_starts(tmp_path: Path) -> None:
 
 
 def test_environment_variables_override_defaults(tmp_path: Path) -> None:
-    environ = {"FORMWORK_DATABASE_URL": "postgresql+psycopg://db/x", "FORMWORK_SECRET_KEY": "k",
-               "FORMWORK_INSTANCE": str(tmp_path)}
+    environ = {
+        "FORMWORK_DATABASE_URL": "postgresql+psycopg://db/x",
+        "FORMWORK_SECRET_KEY": "k",
+        "FORMWORK_INSTANCE": str(tmp_path),
+    }
     settings = load_settings(environ=environ)
     assert settings.database_url == "postgresql+psycopg://db/x"
     assert settings.secret_key == "k"
 
 
 def test_overrides_win_over_the_environment(tmp_path: Path) -> None:
-    settings = load_settings({"secret_key": "mine", "instance": tmp_path},
-                             environ={"FORMWORK_SECRET_KEY": "env"})
+    settings = load_settings(
+        {"secret_key": "mine", "instance": tmp_path}, environ={"FORMWORK_SECRET_KEY": "env"}
+    )
     assert settings.secret_key == "mine"
 
 
@@ -46,8 +50,9 @@ def test_overrides_win_over_the_environment(tmp_path: Path) -> None:
         ({"FORMWORK_MAX_UPLOAD_MB": "lots"}, {}, "whole number"),
     ],
 )
-def test_bad_settings_are_refused_with_a_hint(environ: dict, overrides: dict, hint: str,
-                                              tmp_path: Path) -> None:
+def test_bad_settings_are_refused_with_a_hint(
+    environ: dict, overrides: dict, hint: str, tmp_path: Path
+) -> None:
     with pytest.raises(SettingsError, match=hint):
         load_settings({"instance": tmp_path, **overrides}, environ=environ)
 

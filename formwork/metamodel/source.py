@@ -18,6 +18,7 @@ from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq, TaggedScalar
 from ruamel.yaml.constructor import DuplicateKeyError, RoundTripConstructor
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
+from ruamel.yaml.nodes import MappingNode, ScalarNode, SequenceNode
 from ruamel.yaml.scalarbool import ScalarBoolean
 
 from .problems import Location, Problem
@@ -101,13 +102,46 @@ def read_file(file: Path, display: str) -> tuple[Any, SourceMap, list[Problem]]:
     except (YAMLError, RecursionError) as exc:
         message = str(exc) if isinstance(exc, YAMLError) else "nested too deeply"
         return None, sources, [Problem("FW103", "", message, Location(display))]
+    except (TypeError, ValueError):
+        # ruamel builds a key that is itself a mapping or list, then cannot hash it.
+        line = _complex_key_line(text)
+        message = "a key is a mapping or a list; keys are plain names"
+        return None, sources, [Problem("FW103", "", message, Location(display, line))]
     sources.add((), Location(display, 1))
     try:
         data = _plain(raw, (), display, sources)
+    except _ComplexKey as exc:
+        message = "a key is a mapping or a list; keys are plain names"
+        return None, SourceMap(), [Problem("FW103", "", message, Location(display, exc.line))]
     except RecursionError:
         problem = Problem("FW103", "", "nested too deeply (or an alias refers to itself)")
         return None, SourceMap(), [_at(problem, Location(display, 1))]
     return data, sources, []
+
+
+class _ComplexKey(Exception):
+    def __init__(self, line: int) -> None:
+        super().__init__(line)
+        self.line = line
+
+
+def _complex_key_line(text: str) -> int:
+    """The line of the first mapping key that is not a plain scalar (0 if none is found)."""
+    try:
+        root = YAML(typ="rt", pure=True).compose(text)
+    except Exception:
+        return 0
+    stack = [root] if root is not None else []
+    while stack:
+        node = stack.pop()
+        if isinstance(node, MappingNode):
+            for key, value in node.value:
+                if not isinstance(key, ScalarNode):
+                    return key.start_mark.line + 1
+                stack.append(value)
+        elif isinstance(node, SequenceNode):
+            stack.extend(node.value)
+    return 0
 
 
 class _Constructor(RoundTripConstructor):
@@ -183,9 +217,11 @@ def _plain(node: Any, path: DocPath, display: str, sources: SourceMap) -> Any:
     if isinstance(node, CommentedMap):
         result: dict[str, Any] = {}
         for key, value in node.items():
-            child = (*path, str(key))
             # Keys merged in with `<<: *anchor` have no position of their own here.
             line = node.lc.key(key)[0] if key in node.lc.data else node.lc.line
+            if not isinstance(key, str | int | float | bool):
+                raise _ComplexKey(line + 1)
+            child = (*path, str(key))
             sources.add(child, Location(display, line + 1))
             result[str(key)] = _plain(value, child, display, sources)
         return result

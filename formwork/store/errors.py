@@ -18,6 +18,8 @@ MESSAGES = {
     "unknown_field": "Unknown field.",
     "not_writable": "This field cannot be written.",
     "required": "This field is required.",
+    "hidden": "This field is not shown now, so it cannot be set.",
+    "readonly_now": "This field cannot be changed now.",
     "no_such_record": "No such record.",
     "no_such_row": "No such row in this table.",
     "no_such_file": "No such file on this record.",

@@ -20,6 +20,7 @@ from sqlalchemy.engine import Connection
 
 from ..metamodel.fieldtypes import inputs
 from ..metamodel.model import App, Entity
+from ..rules.rulebook import RuleBook
 from .actor import AccessPolicy, Actor, AllowAll, actor_id
 from .attachments import AttachmentStore, FileChanges
 from .audit import AuditEntry, diff, read_history, record_audit
@@ -37,6 +38,7 @@ from .input_schema import CleanInput, InputCleaner, is_empty, table_fields
 from .numbering import assign_numbers
 from .query import Page, Query, compile_query
 from .record import Record, db_values, record_from_row
+from .record_rules import RuleRunner
 from .references import (
     check_links,
     check_unique,
@@ -64,6 +66,7 @@ class RecordService:
         files_dir: str | Path,
         policy: AccessPolicy | None = None,
         clock: Callable[[], dt.datetime] = utc_now,
+        rules: RuleBook | None = None,
     ) -> None:
         self.db = db
         self.app = app
@@ -74,6 +77,9 @@ class RecordService:
         self.policy: AccessPolicy = policy or AllowAll()
         self.clock = clock
         self.rows = ChildRows(app, tables, self.files)
+        #: Formulas of every entity, compiled once: run on each write (see record_rules).
+        self.rules = rules or RuleBook(app)
+        self.runner = RuleRunner(app, tables, self.rules)
 
     # -- reading ---------------------------------------------------------------------------
     def get(self, entity: str, id: int, user: User = None) -> Record:
@@ -211,8 +217,17 @@ class RecordService:
             self.rows.write(conn, files, ent.fields[name], new_id, rows, [], user_id, now)
         record = self._load(conn, ent, new_id)
         assert record is not None
+        ctx = self.runner.context(conn, now)
+        given = set(clean.values) | set(clean.tables)
+        derived = self.runner.on_write(ctx, ent, new_id, None, record.values, given, user_id, now)
+        if derived:
+            conn.execute(table.update().where(table.c.id == new_id), db_values(table, derived))
+            record = self._load(conn, ent, new_id)
+            assert record is not None
         created = {k: v for k, v in record.values.items() if not is_empty(v)}
         self._audit(conn, now, user_id, ent, new_id, "create", diff({}, created))
+        if self.runner.propagate(ctx, ent, new_id, None, record.values, user_id, now):
+            record = self._load(conn, ent, new_id) or record  # it may read what it moved
         return record
 
     def _update(
@@ -264,9 +279,21 @@ class RecordService:
             if now_at is None:
                 raise NotFound(ent.name, id)
             raise Conflict(ent.name, id, version, now_at, current.values)
-        self._audit(conn, now, user_id, ent, id, "update", changes)
         record = self._load(conn, ent, id)
         assert record is not None
+        ctx = self.runner.context(conn, now)
+        given = set(clean.values) | set(clean.tables)
+        derived = self.runner.on_write(
+            ctx, ent, id, current.values, record.values, given, user_id, now
+        )
+        if derived:
+            conn.execute(table.update().where(table.c.id == id), db_values(table, derived))
+            changes |= diff(record.values, derived)
+            record = self._load(conn, ent, id)
+            assert record is not None
+        self._audit(conn, now, user_id, ent, id, "update", changes)
+        if self.runner.propagate(ctx, ent, id, current.values, record.values, user_id, now):
+            record = self._load(conn, ent, id) or record  # it may read what it moved
         return record
 
     def _delete(
@@ -294,6 +321,8 @@ class RecordService:
         conn.execute(table.delete().where(table.c.id == id))
         removed = {k: v for k, v in current.values.items() if not is_empty(v)}
         self._audit(conn, now, user_id, ent, id, "delete", diff(removed, dict.fromkeys(removed)))
+        ctx = self.runner.context(conn, now)
+        self.runner.propagate(ctx, ent, id, current.values, None, user_id, now)
 
     def _release_references(
         self,

@@ -25,6 +25,7 @@ USER_TABLE = "fw_user"
 AUDIT_TABLE = "fw_audit"
 SEQUENCE_TABLE = "fw_sequence"
 COLUMN_LEDGER_TABLE = "fw_column"
+GRADE_TABLE = "fw_grade"
 
 
 def add_system_tables(metadata: sa.MetaData) -> None:
@@ -59,6 +60,26 @@ def add_system_tables(metadata: sa.MetaData) -> None:
         #: "<entity>.<field>:<period>", e.g. "customer.code:2026".
         sa.Column("key", sa.String(200), primary_key=True),
         sa.Column("value", sa.BigInteger(), nullable=False),
+    )
+    sa.Table(
+        GRADE_TABLE,
+        metadata,
+        #: Every change of a record's grade or score, with its explanation and cause; the
+        #: newest row of a record explains its current grade.
+        sa.Column("id", ID_TYPE, primary_key=True, autoincrement=True),
+        sa.Column("grading", sa.String(64), nullable=False),
+        sa.Column("entity", sa.String(64), nullable=False),
+        sa.Column("record_id", sa.BigInteger(), nullable=False),
+        sa.Column("at", UtcDateTime(), nullable=False),
+        sa.Column("user_id", sa.BigInteger()),
+        sa.Column("old_grade", sa.String(20)),
+        sa.Column("new_grade", sa.String(20)),
+        sa.Column("old_score", sa.Float()),
+        sa.Column("new_score", sa.Float()),
+        #: record_edit, related_edit, bulk_regrade, config_change, manual, override_expiry
+        sa.Column("cause", sa.String(30), nullable=False),
+        sa.Column("explanation", json_column(), nullable=False),
+        sa.Index("ix_fw_grade_record", "entity", "record_id"),
     )
     sa.Table(
         COLUMN_LEDGER_TABLE,

@@ -1,0 +1,283 @@
+"""The rules of a write: defaults, conditional fields, validations, computed fields, grades.
+
+The record service calls `RuleRunner.on_write` inside the write's transaction, after the
+row and its child rows are written and before the audit: errors raise ValidationFailed (and
+the transaction rolls back), otherwise it returns the derived column values to store and
+records grade changes. `propagate` then carries the change to records of other entities
+whose computed fields or grades depend on this one (rollups, fields read through links).
+Derived updates do not bump a record's version: nobody's edit of it is lost by them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from ..metamodel.model import App, Entity, Field
+from ..rules.grading import CompiledGrading, GradeResult
+from ..rules.rulebook import EntityRules, RuleBook, formula_view
+from .audit import diff, json_safe, record_audit
+from .errors import RECORD_KEY, ValidationFailed, message
+from .formula_context import StoreContext
+from .input_schema import is_empty
+from .record import db_values
+from .system import GRADE_TABLE
+from .tables import Tables
+
+#: How far a change is carried through dependent records (a rollup of a rollup of …).
+MAX_PROPAGATION_DEPTH = 5
+
+
+class RuleRunner:
+    def __init__(self, app: App, tables: Tables, book: RuleBook) -> None:
+        self.app = app
+        self.tables = tables
+        self.book = book
+
+    def context(self, conn: Connection, now: dt.datetime) -> StoreContext:
+        return StoreContext(conn, self.app, self.tables, now.date())
+
+    # -- one record as written -------------------------------------------------------------
+    def on_write(
+        self,
+        ctx: StoreContext,
+        ent: Entity,
+        record_id: int,
+        before: Mapping[str, Any] | None,
+        after: Mapping[str, Any],
+        given: set[str],
+        user_id: int | None,
+        now: dt.datetime,
+    ) -> dict[str, Any]:
+        """Check the rules for the written record; return the derived column values."""
+        rules = self.book[ent.name]
+        if rules.empty:
+            return {}
+        view = formula_view(ent, after, record_id)
+        updates: dict[str, Any] = {}
+        if before is None:
+            for name, rule in rules.defaults.items():
+                if name not in given and is_empty(view[name]):
+                    value = to_column(ent.fields[name], rule.run(view, ctx))
+                    if value is not None:
+                        updates[name] = value
+                        view[name] = _formula_value(value)
+        errors = self._check(ctx, ent, rules, view, before, after, given, record_id)
+        if errors:
+            raise ValidationFailed(errors)
+        updates |= self.derive(ctx, ent, rules, view, after, record_id, user_id, now, "record_edit")
+        return updates
+
+    def _check(
+        self,
+        ctx: StoreContext,
+        ent: Entity,
+        rules: EntityRules,
+        view: dict[str, Any],
+        before: Mapping[str, Any] | None,
+        after: Mapping[str, Any],
+        given: set[str],
+        record_id: int,
+    ) -> dict[str, list[str]]:
+        errors: dict[str, list[str]] = {}
+        hidden = {name for name, rule in rules.visible.items() if not rule.run(view, ctx)}
+        for name in hidden & given:
+            if not is_empty(after.get(name)):
+                errors.setdefault(name, []).append(message("hidden"))
+        for name, rule in rules.required.items():
+            if name not in hidden and is_empty(view[name]) and rule.run(view, ctx):
+                errors.setdefault(name, []).append(message("required"))
+        if before is not None:
+            old_view = formula_view(ent, before, record_id)
+            for name, rule in rules.readonly.items():
+                changed = json_safe(before.get(name)) != json_safe(after.get(name))
+                if name in given and changed and rule.run(old_view, ctx):
+                    errors.setdefault(name, []).append(message("readonly_now"))
+        locale = self.app.default_locale
+        for validation, rule in rules.validations:
+            if not rule.run(view, ctx):
+                key = validation.field or RECORD_KEY
+                errors.setdefault(key, []).append(validation.message.get(locale))
+        return errors
+
+    def derive(
+        self,
+        ctx: StoreContext,
+        ent: Entity,
+        rules: EntityRules,
+        view: dict[str, Any],
+        stored: Mapping[str, Any],
+        record_id: int,
+        user_id: int | None,
+        now: dt.datetime,
+        cause: str,
+    ) -> dict[str, Any]:
+        """Computed fields and grades for `view`; the column values that differ from `stored`."""
+        values: dict[str, Any] = {}
+        for field, rule in rules.computed:
+            if not field.stored and not field.virtual:
+                continue
+            value = to_column(field, rule.run(view, ctx))
+            view[field.name] = _formula_value(value)
+            if field.stored:
+                values[field.name] = value
+        for grading in rules.gradings:
+            result = grading.evaluate(view, ctx)
+            values |= self._grade(
+                ctx.conn, ent, grading, result, stored, record_id, user_id, now, cause
+            )
+        return {k: v for k, v in values.items() if json_safe(stored.get(k)) != json_safe(v)}
+
+    def _grade(
+        self,
+        conn: Connection,
+        ent: Entity,
+        grading: CompiledGrading,
+        result: GradeResult,
+        stored: Mapping[str, Any],
+        record_id: int,
+        user_id: int | None,
+        now: dt.datetime,
+        cause: str,
+    ) -> dict[str, Any]:
+        spec = grading.grading
+        score = to_column(ent.fields[spec.score_field], result.score)
+        explanation = result.explanation()
+        history = self.tables.system(GRADE_TABLE)
+        latest = conn.execute(
+            sa.select(history.c.explanation)
+            .where(
+                history.c.grading == spec.name,
+                history.c.entity == ent.name,
+                history.c.record_id == record_id,
+            )
+            .order_by(history.c.id.desc())
+            .limit(1)
+        ).scalar()
+        if latest != explanation:
+            old_score = stored.get(spec.score_field)
+            conn.execute(
+                history.insert(),
+                {
+                    "grading": spec.name,
+                    "entity": ent.name,
+                    "record_id": record_id,
+                    "at": now,
+                    "user_id": user_id,
+                    "old_grade": stored.get(spec.grade_field),
+                    "new_grade": result.grade,
+                    "old_score": None if old_score is None else float(old_score),
+                    "new_score": result.score,
+                    "cause": cause,
+                    "explanation": explanation,
+                },
+            )
+        return {spec.score_field: score, spec.grade_field: result.grade}
+
+    # -- records that depend on it ---------------------------------------------------------
+    def propagate(
+        self,
+        ctx: StoreContext,
+        ent: Entity,
+        record_id: int,
+        before: Mapping[str, Any] | None,
+        after: Mapping[str, Any] | None,
+        user_id: int | None,
+        now: dt.datetime,
+        depth: int = 0,
+    ) -> bool:
+        """Recompute the records of other entities that read this one; True if any changed.
+
+        A record is recomputed even if it started the change (a deal's `account.grade` after
+        the deal moved the account's grade); only changes propagate further, so the waves
+        die out once values settle, and the depth bound stops pathological configs.
+        """
+        if depth >= MAX_PROPAGATION_DEPTH:
+            return False
+        changed = False
+        for dependent in self.book.dependents(ent.name):
+            if dependent.via == "parent_id":
+                continue  # child rows are written with their parent, which recomputes itself
+            if dependent.kind == "aggregate":
+                ids = {v.get(dependent.via) for v in (before, after) if v is not None}
+            else:
+                table = self.tables[dependent.entity]
+                ids = set(
+                    ctx.conn.execute(
+                        sa.select(table.c.id).where(table.c[dependent.via] == record_id)
+                    ).scalars()
+                )
+            other = self.app.entity(dependent.entity)
+            for other_id in sorted(int(i) for i in ids if i is not None):
+                if self.recompute(ctx, other, other_id, user_id, now, "related_edit", depth + 1):
+                    changed = True
+        return changed
+
+    def recompute(
+        self,
+        ctx: StoreContext,
+        ent: Entity,
+        record_id: int,
+        user_id: int | None,
+        now: dt.datetime,
+        cause: str,
+        depth: int = 0,
+    ) -> dict[str, list[Any]]:
+        """Recompute one record's derived values and store what changed; returns the changes."""
+        table = self.tables[ent.name]
+        row = ctx.conn.execute(sa.select(table).where(table.c.id == record_id)).mappings().first()
+        if row is None:
+            return {}
+        stored = {f.name: row[f.name] for f in ent.stored_fields()}
+        view = formula_view(ent, stored, record_id)
+        updates = self.derive(
+            ctx, ent, self.book[ent.name], view, stored, record_id, user_id, now, cause
+        )
+        if not updates:
+            return {}
+        ctx.conn.execute(table.update().where(table.c.id == record_id), db_values(table, updates))
+        ctx.forget(ent.name, record_id)
+        changes = diff(stored, updates)
+        record_audit(
+            ctx.conn,
+            self.tables,
+            at=now,
+            user_id=user_id,
+            entity=ent.name,
+            record_id=record_id,
+            action="recompute",
+            changes=changes,
+        )
+        self.propagate(ctx, ent, record_id, stored, {**stored, **updates}, user_id, now, depth)
+        return changes
+
+
+def to_column(field: Field, value: Any) -> Any:
+    """A formula's result as the field's column holds it (None when it cannot hold it)."""
+    if value is None:
+        return None
+    kind = field.kind.value_type
+    if kind == "number":
+        places = field.kind.places(field) if hasattr(field.kind, "places") else None
+        try:
+            if places is None:
+                number = int(Decimal(repr(float(value))).to_integral_value())
+                return number if abs(number) < 2**63 else None
+            quantum = Decimal(1).scaleb(-places)
+            result = Decimal(repr(float(value))).quantize(quantum)
+            return result if result.adjusted() < 20 - places else None
+        except (InvalidOperation, OverflowError, ValueError):
+            return None
+    if kind == "text" and isinstance(value, str):
+        limit = field.setting("max_length") or getattr(field.kind, "default_length", None)
+        return value[: int(limit)] if limit else value
+    return value
+
+
+def _formula_value(value: Any) -> Any:
+    return float(value) if isinstance(value, Decimal) else value

@@ -1,0 +1,235 @@
+"""Rules on every write, whatever the caller: defaults, conditional fields, validations,
+computed fields, rollups over related records, fields read through links, and grades with
+their explanation and history."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+
+from formwork.metamodel import App, load_app
+from formwork.store.database import Database
+from formwork.store.errors import ValidationFailed
+from formwork.store.records import RecordService
+from formwork.store.system import AUDIT_TABLE, GRADE_TABLE
+from tests.store.conftest import make_service, take_snapshot
+
+APP = """
+app: sales
+title: {zh: 销售, en: Sales}
+locales: [zh, en]
+"""
+ACCOUNT = """
+entity: account
+label: 客户
+title: name
+fields:
+  name: {type: text, label: 名称, required: true}
+  deal_total: {type: money, label: 成交额, formula: "sum(deals.amount, stage == 'won')"}
+  deal_count: {type: integer, label: 成交数, formula: "count(deals, stage == 'won')"}
+  score: {type: decimal, label: 得分, readonly: true}
+  grade: {type: select, label: 等级, readonly: true, options: [A, B, C]}
+related:
+  deals: {entity: deal, via: account}
+"""
+DEAL = """
+entity: deal
+label: 商机
+title: title
+fields:
+  title: {type: text, label: 标题, required: true}
+  amount: {type: money, label: 金额, readonly_when: "stage == 'won'"}
+  discount: {type: percent, label: 折扣}
+  net: {type: money, label: 净额, formula: "amount * (1 - coalesce(discount, 0) / 100)"}
+  stage: {type: select, label: 阶段, options: [open, won, lost]}
+  lost_reason:
+    type: text
+    label: 丢单原因
+    visible_when: "stage == 'lost'"
+    required_when: "stage == 'lost'"
+  close_on: {type: date, label: 预计成交, default_formula: "add_days(today(), 30)"}
+  account: {type: link, to: account, label: 客户}
+  account_grade: {type: text, label: 客户等级, formula: "account.grade"}
+validations:
+  - rule: "is_empty(discount) or discount <= 50"
+    field: discount
+    message: {zh: 折扣不能超过50%, en: At most 50% off}
+"""
+GRADING = """
+grading: account_grade
+entity: account
+label: 客户分级
+dimensions:
+  - name: size
+    weight: 70
+    value: deal_total
+    bands: [{min: 1000000, points: 100}, {min: 100000, points: 60}, {points: 10}]
+  - {name: count, weight: 30, value: "deal_count * 25"}
+grades:
+  - {grade: A, min_score: 80}
+  - {grade: B, min_score: 50}
+  - {grade: C}
+overrides:
+  - {when: "deal_total >= 5000000", at_least: A, reason: 大客户}
+"""
+
+
+@pytest.fixture(scope="session")
+def sales_app(tmp_path_factory: pytest.TempPathFactory) -> App:
+    root: Path = tmp_path_factory.mktemp("sales")
+    for folder in ("entities", "gradings"):
+        (root / folder).mkdir()
+    (root / "app.yaml").write_text(APP, encoding="utf-8")
+    (root / "entities" / "account.yaml").write_text(ACCOUNT, encoding="utf-8")
+    (root / "entities" / "deal.yaml").write_text(DEAL, encoding="utf-8")
+    (root / "gradings" / "account_grade.yaml").write_text(GRADING, encoding="utf-8")
+    return load_app(root)
+
+
+@pytest.fixture
+def sales(any_db: Database, sales_app: App, tmp_path: Path) -> RecordService:
+    return make_service(any_db, sales_app, tmp_path / "files")
+
+
+def deal(sales: RecordService, account: int | None = None, **values: Any) -> Any:
+    return sales.create(
+        "deal",
+        {"title": "Tower", "amount": "100000", "stage": "open", "account": account, **values},
+    )
+
+
+def test_computed_fields_are_stored_on_create_and_update(sales: RecordService) -> None:
+    created = deal(sales, amount="200000", discount="10")
+    assert created["net"] == Decimal("180000.00")
+    updated = sales.update("deal", created.id, {"discount": "25"}, created.version)
+    assert updated["net"] == Decimal("150000.00")
+    assert sales.history("deal", created.id)[0].changes["net"] == ["180000.00", "150000.00"]
+
+
+def test_computed_fields_cannot_be_written(sales: RecordService) -> None:
+    with pytest.raises(ValidationFailed) as caught:
+        deal(sales, net="1")
+    assert "net" in caught.value.errors
+
+
+def test_a_default_formula_fills_only_what_was_not_given(sales: RecordService) -> None:
+    today = dt.datetime.now(dt.UTC).date()
+    assert deal(sales)["close_on"] == today + dt.timedelta(days=30)
+    assert deal(sales, close_on="2027-01-01")["close_on"] == dt.date(2027, 1, 1)
+
+
+def test_a_hidden_field_cannot_be_set_and_is_not_required(sales: RecordService) -> None:
+    before = take_snapshot(sales)
+    with pytest.raises(ValidationFailed) as caught:
+        deal(sales, lost_reason="too expensive")
+    assert caught.value.errors == {
+        "lost_reason": ["This field is not shown now, so it cannot be set."]
+    }
+    assert take_snapshot(sales) == before
+    assert deal(sales)["lost_reason"] is None
+
+
+def test_required_when_holds(sales: RecordService) -> None:
+    before = take_snapshot(sales)
+    with pytest.raises(ValidationFailed) as caught:
+        deal(sales, stage="lost")
+    assert caught.value.errors == {"lost_reason": ["This field is required."]}
+    assert take_snapshot(sales) == before
+    assert deal(sales, stage="lost", lost_reason="price")["lost_reason"] == "price"
+
+
+def test_readonly_when_is_judged_on_the_stored_record(sales: RecordService) -> None:
+    open_deal = deal(sales)
+    won = sales.update(
+        "deal", open_deal.id, {"stage": "won", "amount": "120000"}, open_deal.version
+    )
+    assert won["amount"] == Decimal("120000.00"), "the change that wins the deal may set the amount"
+    before = take_snapshot(sales)
+    with pytest.raises(ValidationFailed) as caught:
+        sales.update("deal", won.id, {"amount": "1"}, won.version)
+    assert caught.value.errors == {"amount": ["This field cannot be changed now."]}
+    assert take_snapshot(sales) == before
+    assert sales.update("deal", won.id, {"title": "Tower B"}, won.version)["title"] == "Tower B"
+
+
+def test_a_validation_rule_shows_its_message_at_its_field(sales: RecordService) -> None:
+    before = take_snapshot(sales)
+    with pytest.raises(ValidationFailed) as caught:
+        deal(sales, discount="60")
+    assert caught.value.errors == {"discount": ["折扣不能超过50%"]}
+    assert take_snapshot(sales) == before
+
+
+def _grade_rows(sales: RecordService, account: int) -> list[Any]:
+    table = sales.tables.system(GRADE_TABLE)
+    with sales.db.read() as conn:
+        return list(
+            conn.execute(
+                sa.select(table).where(table.c.record_id == account).order_by(table.c.id)
+            ).mappings()
+        )
+
+
+def test_rollups_and_grades_follow_related_records(sales: RecordService) -> None:
+    account = sales.create("account", {"name": "Acme"})
+    assert (account["deal_total"], account["deal_count"], account["grade"]) == (0, 0, "C")
+    assert account["score"] == Decimal("7.00")  # size 10 × 0.7
+
+    won = deal(sales, account.id, amount="300000", stage="won")
+    account = sales.get("account", account.id)
+    assert (account["deal_total"], account["deal_count"]) == (Decimal("300000.00"), 1)
+    assert (account["score"], account["grade"]) == (Decimal("49.50"), "C")  # 60×0.7 + 25×0.3
+
+    deal(sales, account.id, amount="900000", stage="won")
+    account = sales.get("account", account.id)
+    assert (account["deal_total"], account["grade"]) == (Decimal("1200000.00"), "A")
+    assert account.version == 1, "derived updates do not bump the version"
+
+    rows = _grade_rows(sales, account.id)
+    assert [(r["old_grade"], r["new_grade"], r["cause"]) for r in rows] == [
+        (None, "C", "record_edit"),
+        ("C", "C", "related_edit"),
+        ("C", "A", "related_edit"),
+    ]
+    why = rows[-1]["explanation"]
+    assert [(d["name"], d["points"]) for d in why["dimensions"]] == [("size", 100), ("count", 50)]
+
+    sales.delete("deal", won.id, won.version)
+    assert sales.get("account", account.id)["deal_total"] == Decimal("900000.00")
+
+
+def test_a_field_read_through_a_link_follows_the_linked_record(sales: RecordService) -> None:
+    account = sales.create("account", {"name": "Acme"})
+    first = deal(sales, account.id, amount="100")
+    assert first["account_grade"] == "C"
+    big = deal(sales, account.id, amount="6000000", stage="won")
+    assert big["account_grade"] == "A", "the deal that lifted the account sees its new grade"
+    assert sales.get("deal", first.id)["account_grade"] == "A"
+
+
+def test_moving_a_deal_updates_both_accounts(sales: RecordService) -> None:
+    a = sales.create("account", {"name": "A"})
+    b = sales.create("account", {"name": "B"})
+    moved = deal(sales, a.id, amount="500", stage="won")
+    sales.update("deal", moved.id, {"account": b.id}, moved.version)
+    assert sales.get("account", a.id)["deal_total"] == 0
+    assert sales.get("account", b.id)["deal_total"] == Decimal("500.00")
+
+
+def test_recomputations_are_audited(sales: RecordService) -> None:
+    account = sales.create("account", {"name": "Acme"})
+    deal(sales, account.id, amount="500", stage="won")
+    audit = sales.tables.system(AUDIT_TABLE)
+    with sales.db.read() as conn:
+        actions = conn.execute(
+            sa.select(audit.c.action, audit.c.changes)
+            .where(audit.c.entity == "account", audit.c.record_id == account.id)
+            .order_by(audit.c.id)
+        ).all()
+    assert [a for a, _ in actions] == ["create", "recompute"]
+    assert actions[1][1]["deal_total"] == ["0.00", "500.00"]

@@ -6,8 +6,8 @@ the weighted average of the points, rounded to two places *before* the threshold
 so the grade always agrees with the score people see. Overrides then move the grade
 (`at_least`, `at_most`, `set`), in order, each only when its condition holds.
 
-The same scorecard compiles to SQL (`score_sql`, `grade_sql`) so bulk re-grading runs in the
-database; the differential tests hold the two forms to the same answers.
+The same scorecard compiles to SQL (`grading_sql.graded_select`) so bulk re-grading runs in
+the database; the differential tests hold the two forms to the same answers.
 """
 
 from __future__ import annotations
@@ -17,17 +17,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-import sqlalchemy as sa
-from sqlalchemy.sql.elements import ColumnElement
-
 from ..metamodel.model import App, Band, Grading
-from ..store.tables import Tables
 from .checker import CheckedFormula, check
-from .functions import FunctionRegistry, SqlContext
+from .functions import FunctionRegistry
 from .ir import BOOL, NUMBER
 from .pycompile import CompiledFormula, EvalContext, SourceGenerator, compile_formula
 from .scope import Scope
-from .sqlcompile import to_sql
 
 SCORE_PLACES = 2
 
@@ -61,8 +56,8 @@ class GradeResult:
             "dimensions": [
                 {
                     "name": d.name,
-                    "value": d.value,
-                    "points": d.points,
+                    "value": tidy(d.value),
+                    "points": tidy(d.points),
                     "weight": d.weight,
                     "contribution": d.contribution,
                 }
@@ -74,6 +69,15 @@ class GradeResult:
 #: Added before flooring so that a binary fraction just below a half (79.99499999…) that
 #: stands for a decimal half rounds up, in Python and SQL alike.
 ROUNDING_SLACK = 1e-9
+
+
+#: Digits kept of a dimension's value and points in an explanation: enough to read, and few
+#: enough that the Python and SQL forms (SQLite prints 15 significant digits) write the same.
+EXPLANATION_PLACES = 6
+
+
+def tidy(value: float | None) -> float | None:
+    return None if value is None else round(float(value), EXPLANATION_PLACES)
 
 
 def round_score(value: float) -> float:
@@ -147,7 +151,7 @@ class CompiledGrading:
         for index, (override, formula) in enumerate(
             zip(self.grading.overrides, self.conditions, strict=True)
         ):
-            targets = self._moved_grades(override.kind, override.grade)
+            targets = self.moved_grades(override.kind, override.grade)
             lines.append(f"if grade in {targets!r} and {gen.expr(formula.root, 'r')}:")
             lines.append(f"    grade, moved = {override.grade!r}, {index}")
         count = len(self.grading.dimensions)
@@ -157,7 +161,7 @@ class CompiledGrading:
         body = "\n".join("    " + line for line in lines)
         return gen.build(body, f"<grading {self.grading.name}>")
 
-    def _moved_grades(self, kind: str, target: str) -> tuple[str, ...]:
+    def moved_grades(self, kind: str, target: str) -> tuple[str, ...]:
         """The grades an override changes into `target`."""
         rank = self.grading.rank
         levels = [level.grade for level in self.grading.grades]
@@ -188,78 +192,6 @@ class CompiledGrading:
             if level.min_score is None or score >= level.min_score:
                 return level.grade
         return self.grading.grades[-1].grade
-
-    # -- SQL --------------------------------------------------------------------------------
-    def score_sql(
-        self, tables: Tables, ctx: SqlContext, table: sa.Table | None = None
-    ) -> ColumnElement[Any]:
-        """The score as an SQL expression over the entity's table."""
-        total: ColumnElement[Any] | None = None
-        for dimension, formula in zip(self.grading.dimensions, self.values, strict=True):
-            value = to_sql(
-                formula, self.app, self.grading.entity, tables, self.functions, ctx, table
-            )
-            points = (
-                _sql_band_points(value, dimension.bands) if dimension.bands else _sql_direct(value)
-            )
-            term = points * sa.literal(dimension.weight / self.total_weight, sa.Float)
-            total = term if total is None else total + term
-        assert total is not None  # a grading has at least one dimension
-        return (
-            sa.func.round(sa.cast(total, sa.Numeric(20, 10)), SCORE_PLACES)
-            if ctx.dialect == ("postgresql")
-            else sa.func.round(total, SCORE_PLACES)
-        )
-
-    def grade_sql(
-        self, tables: Tables, ctx: SqlContext, table: sa.Table | None = None
-    ) -> ColumnElement[Any]:
-        """The final grade (overrides applied) as an SQL expression."""
-        score = self.score_sql(tables, ctx, table)
-        levels = self.grading.grades
-        whens = [
-            (score >= level.min_score, sa.literal(level.grade))
-            for level in levels
-            if level.min_score is not None
-        ]
-        grade: ColumnElement[Any] = sa.case(*whens, else_=sa.literal(levels[-1].grade))
-        for override, formula in zip(self.grading.overrides, self.conditions, strict=True):
-            condition = to_sql(
-                formula, self.app, self.grading.entity, tables, self.functions, ctx, table
-            )
-            grade = sa.case(
-                (condition, self._sql_override(grade, override.kind, override.grade)),
-                else_=grade,
-            )
-        return grade
-
-    def _sql_override(
-        self, grade: ColumnElement[Any], kind: str, target: str
-    ) -> ColumnElement[Any]:
-        moved = self._moved_grades(kind, target)
-        return sa.case((grade.in_(moved), sa.literal(target)), else_=grade) if moved else grade
-
-
-def _sql_band_points(value: ColumnElement[Any], bands: tuple[Band, ...]) -> ColumnElement[Any]:
-    whens = []
-    for band in bands:
-        if band.min is None:
-            return (
-                sa.case(*whens, else_=sa.literal(band.points, sa.Float))
-                if whens
-                else sa.literal(band.points, sa.Float)
-            )
-        whens.append((value >= band.min, sa.literal(band.points, sa.Float)))
-    return sa.case(*whens, else_=sa.literal(0.0, sa.Float))
-
-
-def _sql_direct(value: ColumnElement[Any]) -> ColumnElement[Any]:
-    return sa.case(
-        (value.is_(None), 0.0),
-        (value < 0, 0.0),
-        (value > 100, 100.0),
-        else_=sa.cast(value, sa.Float),
-    )
 
 
 def _points_source(value: str, bands: tuple[Band, ...]) -> str:

@@ -46,6 +46,8 @@ fields:
   owner: {type: link, to: user, label: 负责人}
   lines: {type: table, to: deal_line, label: 明细}
   notes: {type: attachment, label: 附件}
+  score: {type: decimal, label: 得分, readonly: true}
+  grade: {type: select, label: 等级, readonly: true, options: [A, B, C]}
 """
 
 LINE_YAML = """

@@ -3,6 +3,7 @@ the same answers from the Python evaluation and from SQL."""
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -14,7 +15,8 @@ from formwork.metamodel import App
 from formwork.metamodel.model import Band, Dimension, GradeLevel, Grading, Label, Override
 from formwork.metamodel.problems import Location
 from formwork.rules.functions import FunctionRegistry, SqlContext
-from formwork.rules.grading import CompiledGrading, band_points, round_score
+from formwork.rules.grading import CompiledGrading, band_points
+from formwork.rules.grading_sql import graded_select
 from formwork.rules.pycompile import MemoryContext
 from tests.rules.harness import NOW, TODAY, ThreeWays
 
@@ -135,26 +137,20 @@ def test_at_most_caps_and_a_non_moving_override_is_not_credited(grading: Compile
     assert (low.grade, low.override) == ("C", None)
 
 
-def _sql_result(
-    three_ways: ThreeWays, grading: CompiledGrading, values: dict[str, Any]
-) -> tuple[float, str]:
+def _sql_result(three_ways: ThreeWays, grading: CompiledGrading, values: dict[str, Any]) -> Any:
     deal = three_ways.tables["deal"]
     ctx = SqlContext(three_ways.db.dialect, TODAY)
-    stored = {k: v for k, v in values.items() if k in deal.c}
-    from decimal import Decimal
-
-    stored = {k: Decimal(repr(v)) if isinstance(v, float) else v for k, v in stored.items()}
+    stored = {
+        k: Decimal(repr(v)) if isinstance(v, float) else v for k, v in values.items() if k in deal.c
+    }
     with three_ways.db.write() as conn:
         row = conn.execute(
             sa.insert(deal).values(created_at=NOW, updated_at=NOW, **stored)
         ).inserted_primary_key[0]
-        score, grade = conn.execute(
-            sa.select(
-                grading.score_sql(three_ways.tables, ctx), grading.grade_sql(three_ways.tables, ctx)
-            ).where(deal.c.id == row)
-        ).one()
+        graded = graded_select(grading, three_ways.tables, ctx, where=[deal.c.id == row])
+        result = conn.execute(sa.select(graded)).mappings().one()
         conn.rollback()
-    return float(score), grade
+    return result
 
 
 @settings(
@@ -180,5 +176,11 @@ def test_sql_grades_like_python(
     grading = CompiledGrading(formula_app, deal_grading(), functions)
     values = record(amount=amount, qty=qty, rate=rate, flag=flag, tags=tags)
     expected = grading.evaluate(values, MemoryContext(today=TODAY))
-    score, grade = _sql_result(three_ways, grading, values)
-    assert (round_score(score), grade) == (expected.score, expected.grade)
+    row = _sql_result(three_ways, grading, values)
+    assert (row["score"], row["grade"], row["base_grade"]) == (
+        expected.score,
+        expected.grade,
+        expected.score_grade,
+    )
+    assert row["override"] == expected.override
+    assert row["explanation"] == expected.explanation()

@@ -6,94 +6,15 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
 import pytest
 import sqlalchemy as sa
 
-from formwork.metamodel import App, load_app
-from formwork.store.database import Database
 from formwork.store.errors import ValidationFailed
 from formwork.store.records import RecordService
 from formwork.store.system import AUDIT_TABLE, GRADE_TABLE
-from tests.store.conftest import make_service, take_snapshot
-
-APP = """
-app: sales
-title: {zh: 销售, en: Sales}
-locales: [zh, en]
-"""
-ACCOUNT = """
-entity: account
-label: 客户
-title: name
-fields:
-  name: {type: text, label: 名称, required: true}
-  deal_total: {type: money, label: 成交额, formula: "sum(deals.amount, stage == 'won')"}
-  deal_count: {type: integer, label: 成交数, formula: "count(deals, stage == 'won')"}
-  score: {type: decimal, label: 得分, readonly: true}
-  grade: {type: select, label: 等级, readonly: true, options: [A, B, C]}
-related:
-  deals: {entity: deal, via: account}
-"""
-DEAL = """
-entity: deal
-label: 商机
-title: title
-fields:
-  title: {type: text, label: 标题, required: true}
-  amount: {type: money, label: 金额, readonly_when: "stage == 'won'"}
-  discount: {type: percent, label: 折扣}
-  net: {type: money, label: 净额, formula: "amount * (1 - coalesce(discount, 0) / 100)"}
-  stage: {type: select, label: 阶段, options: [open, won, lost]}
-  lost_reason:
-    type: text
-    label: 丢单原因
-    visible_when: "stage == 'lost'"
-    required_when: "stage == 'lost'"
-  close_on: {type: date, label: 预计成交, default_formula: "add_days(today(), 30)"}
-  account: {type: link, to: account, label: 客户}
-  account_grade: {type: text, label: 客户等级, formula: "account.grade"}
-validations:
-  - rule: "is_empty(discount) or discount <= 50"
-    field: discount
-    message: {zh: 折扣不能超过50%, en: At most 50% off}
-"""
-GRADING = """
-grading: account_grade
-entity: account
-label: 客户分级
-dimensions:
-  - name: size
-    weight: 70
-    value: deal_total
-    bands: [{min: 1000000, points: 100}, {min: 100000, points: 60}, {points: 10}]
-  - {name: count, weight: 30, value: "deal_count * 25"}
-grades:
-  - {grade: A, min_score: 80}
-  - {grade: B, min_score: 50}
-  - {grade: C}
-overrides:
-  - {when: "deal_total >= 5000000", at_least: A, reason: 大客户}
-"""
-
-
-@pytest.fixture(scope="session")
-def sales_app(tmp_path_factory: pytest.TempPathFactory) -> App:
-    root: Path = tmp_path_factory.mktemp("sales")
-    for folder in ("entities", "gradings"):
-        (root / folder).mkdir()
-    (root / "app.yaml").write_text(APP, encoding="utf-8")
-    (root / "entities" / "account.yaml").write_text(ACCOUNT, encoding="utf-8")
-    (root / "entities" / "deal.yaml").write_text(DEAL, encoding="utf-8")
-    (root / "gradings" / "account_grade.yaml").write_text(GRADING, encoding="utf-8")
-    return load_app(root)
-
-
-@pytest.fixture
-def sales(any_db: Database, sales_app: App, tmp_path: Path) -> RecordService:
-    return make_service(any_db, sales_app, tmp_path / "files")
+from tests.store.conftest import take_snapshot
 
 
 def deal(sales: RecordService, account: int | None = None, **values: Any) -> Any:

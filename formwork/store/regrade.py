@@ -1,0 +1,216 @@
+"""Bulk re-grading and what-if, inside the database.
+
+`regrade` re-scores every record of a grading's entity in batches of ids, each batch one
+transaction (all or nothing), with the grading compiled to one SQL query: the rows whose
+score or grade changes go into the grade history with their explanation (INSERT … SELECT),
+and the records are then updated from those history rows, so the scorecard is computed once
+per record. Running it again after an interruption finishes the job (unchanged records are
+left alone), which is what makes it resumable.
+
+`what_if` runs a changed grading against the stored grades without writing anything: the
+transition matrix and the records that would move.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import sqlalchemy as sa
+
+from ..metamodel.model import App
+from ..rules.functions import SqlContext
+from ..rules.grading import CompiledGrading
+from ..rules.grading_sql import graded_select
+from .database import Database
+from .system import GRADE_TABLE
+from .tables import Tables
+
+Progress = Callable[[int, int], None]
+DEFAULT_BATCH = 20_000
+
+
+@dataclass(frozen=True)
+class RegradeResult:
+    grading: str
+    total: int
+    changed: int
+    #: (old grade, new grade) → number of records.
+    transitions: dict[tuple[str | None, str], int] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Mover:
+    id: int
+    title: str | None
+    old_grade: str | None
+    new_grade: str
+    old_score: float | None
+    new_score: float
+
+
+@dataclass(frozen=True)
+class WhatIf:
+    grading: str
+    total: int
+    transitions: dict[tuple[str | None, str], int]
+    movers: list[Mover]
+
+    @property
+    def moving(self) -> int:
+        return sum(n for (old, new), n in self.transitions.items() if old != new)
+
+
+def regrade(
+    db: Database,
+    app: App,
+    tables: Tables,
+    grading: CompiledGrading,
+    *,
+    cause: str = "bulk_regrade",
+    user_id: int | None = None,
+    batch_size: int = DEFAULT_BATCH,
+    progress: Progress | None = None,
+    now: dt.datetime | None = None,
+) -> RegradeResult:
+    spec = grading.grading
+    table = tables[spec.entity]
+    history = tables.system(GRADE_TABLE)
+    now = now or dt.datetime.now(dt.UTC)
+    ctx = SqlContext(db.dialect, now.date())
+    with db.read() as conn:
+        total = conn.execute(sa.select(sa.func.count()).select_from(table)).scalar_one()
+    done, changed, last_id = 0, 0, 0
+    transitions: Counter[tuple[str | None, str]] = Counter()
+    while True:
+        with db.write() as conn:
+            ids = (
+                conn.execute(
+                    sa.select(table.c.id)
+                    .where(table.c.id > last_id)
+                    .order_by(table.c.id)
+                    .limit(batch_size)
+                )
+                .scalars()
+                .all()
+            )
+            if not ids:
+                break
+            mark = conn.execute(sa.select(sa.func.coalesce(sa.func.max(history.c.id), 0))).scalar()
+            graded = graded_select(
+                grading, tables, ctx, where=[table.c.id.between(ids[0], ids[-1])]
+            )
+            columns = [
+                "grading",
+                "entity",
+                "record_id",
+                "at",
+                "user_id",
+                "old_grade",
+                "new_grade",
+                "old_score",
+                "new_score",
+                "cause",
+                "explanation",
+            ]
+            conn.execute(
+                history.insert().from_select(
+                    columns,
+                    sa.select(
+                        sa.literal(spec.name),
+                        sa.literal(spec.entity),
+                        graded.c.id,
+                        sa.literal(now, history.c.at.type),
+                        sa.literal(user_id, sa.BigInteger),
+                        graded.c.old_grade,
+                        graded.c.grade,
+                        sa.cast(graded.c.old_score, sa.Float),
+                        graded.c.score,
+                        sa.literal(cause),
+                        graded.c.explanation,
+                    ).where(graded.c.changed),
+                )
+            )
+            fresh = sa.and_(history.c.id > mark, history.c.grading == spec.name,
+                            history.c.entity == spec.entity)
+            batch = conn.execute(
+                sa.select(history.c.old_grade, history.c.new_grade, sa.func.count())
+                .where(fresh)
+                .group_by(history.c.old_grade, history.c.new_grade)
+            ).all()
+            conn.execute(
+                table.update()
+                .where(table.c.id.in_(sa.select(history.c.record_id).where(fresh)))
+                .values(
+                    {
+                        spec.score_field: sa.select(history.c.new_score)
+                        .where(fresh, history.c.record_id == table.c.id)
+                        .scalar_subquery(),
+                        spec.grade_field: sa.select(history.c.new_grade)
+                        .where(fresh, history.c.record_id == table.c.id)
+                        .scalar_subquery(),
+                    }
+                )
+            )
+            for old, new, count in batch:
+                transitions[(old, new)] += count
+                changed += count
+            last_id = ids[-1]
+            done += len(ids)
+        if progress is not None:
+            progress(done, total)
+    return RegradeResult(spec.name, total, changed, dict(transitions))
+
+
+def what_if(
+    db: Database,
+    app: App,
+    tables: Tables,
+    grading: CompiledGrading,
+    *,
+    limit: int = 200,
+    today: dt.date | None = None,
+) -> WhatIf:
+    """What `grading` would do to the stored grades: nothing is written."""
+    spec = grading.grading
+    table = tables[spec.entity]
+    ctx = SqlContext(db.dialect, today or dt.datetime.now(dt.UTC).date())
+    graded = graded_select(grading, tables, ctx)
+    entity = app.entity(spec.entity)
+    title: Any = table.c[entity.title_field] if entity.title_field else sa.null()
+    with db.read() as conn:
+        matrix = conn.execute(
+            sa.select(graded.c.old_grade, graded.c.grade, sa.func.count()).group_by(
+                graded.c.old_grade, graded.c.grade
+            )
+        ).all()
+        moving = conn.execute(
+            sa.select(
+                graded.c.id,
+                title,
+                graded.c.old_grade,
+                graded.c.grade,
+                graded.c.old_score,
+                graded.c.score,
+            )
+            .join_from(graded, table, table.c.id == graded.c.id)
+            .where(graded.c.old_grade.is_distinct_from(graded.c.grade))
+            .order_by(graded.c.id)
+            .limit(limit)
+        ).all()
+    transitions = {(old, new): count for old, new, count in matrix}
+    movers = [
+        Mover(
+            r[0],
+            None if r[1] is None else str(r[1]),
+            r[2],
+            r[3],
+            None if r[4] is None else float(r[4]),
+            float(r[5]),
+        )
+        for r in moving
+    ]
+    return WhatIf(spec.name, sum(transitions.values()), transitions, movers)

@@ -134,8 +134,9 @@ def regrade(
                     ).where(graded.c.changed),
                 )
             )
-            fresh = sa.and_(history.c.id > mark, history.c.grading == spec.name,
-                            history.c.entity == spec.entity)
+            fresh = sa.and_(
+                history.c.id > mark, history.c.grading == spec.name, history.c.entity == spec.entity
+            )
             batch = conn.execute(
                 sa.select(history.c.old_grade, history.c.new_grade, sa.func.count())
                 .where(fresh)

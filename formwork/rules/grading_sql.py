@@ -32,9 +32,10 @@ def graded_select(
     tables: Tables,
     ctx: SqlContext,
     where: Sequence[ColumnElement[Any]] = (),
-) -> sa.Subquery:
-    """A subquery with, per record: id, old_score, old_grade, score, base_grade, grade,
-    override (index or NULL), explanation (JSON) and `changed`."""
+    explain: bool = True,
+) -> sa.CTE:
+    """Per record: id, old_score, old_grade, score, base_grade, grade, override (index or
+    NULL), explanation (JSON; NULL unless `explain`, it is the costly part) and `changed`."""
     spec = grading.grading
     table = tables[spec.entity]
     # 1. Values, points and override conditions, straight from the row.
@@ -50,7 +51,9 @@ def graded_select(
     for j, formula in enumerate(grading.conditions):
         condition = to_sql(formula, grading.app, spec.entity, tables, grading.functions, ctx)
         level1.append(condition.label(f"c{j}"))
-    dims = sa.select(*level1).where(*where).subquery("dims")
+    # Materialized, so that the database computes each dimension once per record: inlined,
+    # SQLite would recompute a value wherever the score, grade or explanation refers to it.
+    dims = sa.select(*level1).where(*where).cte("dims").prefix_with("MATERIALIZED")
 
     # 2. The score.
     weights = [d.weight / grading.total_weight for d in spec.dimensions]
@@ -58,7 +61,11 @@ def graded_select(
         (dims.c[f"p{i}"] * sa.literal(w, sa.Float) for i, w in enumerate(weights)),
         start=sa.literal(0.0, sa.Float),
     )
-    scored = sa.select(dims, round_score_sql(total).label("score")).subquery("scored")
+    scored = (
+        sa.select(dims, round_score_sql(total).label("score"))
+        .cte("scored")
+        .prefix_with("MATERIALIZED")
+    )
 
     # 3. Grade, override and explanation.
     score = scored.c.score
@@ -111,9 +118,9 @@ def graded_select(
         base.label("base_grade"),
         grade.label("grade"),
         moved.label("override"),
-        explanation.label("explanation"),
+        (explanation if explain else sa.null()).label("explanation"),
         changed.label("changed"),
-    ).subquery("graded")
+    ).cte("graded")
 
 
 def _tidy(ctx: SqlContext, value: ColumnElement[Any]) -> ColumnElement[Any]:

@@ -142,18 +142,12 @@ def regrade(
                 .where(fresh)
                 .group_by(history.c.old_grade, history.c.new_grade)
             ).all()
+            # UPDATE … FROM the history rows just written: the scorecard is not computed twice.
             conn.execute(
                 table.update()
-                .where(table.c.id.in_(sa.select(history.c.record_id).where(fresh)))
+                .where(fresh, history.c.record_id == table.c.id)
                 .values(
-                    {
-                        spec.score_field: sa.select(history.c.new_score)
-                        .where(fresh, history.c.record_id == table.c.id)
-                        .scalar_subquery(),
-                        spec.grade_field: sa.select(history.c.new_grade)
-                        .where(fresh, history.c.record_id == table.c.id)
-                        .scalar_subquery(),
-                    }
+                    {spec.score_field: history.c.new_score, spec.grade_field: history.c.new_grade}
                 )
             )
             for old, new, count in batch:
@@ -179,7 +173,7 @@ def what_if(
     spec = grading.grading
     table = tables[spec.entity]
     ctx = SqlContext(db.dialect, today or dt.datetime.now(dt.UTC).date())
-    graded = graded_select(grading, tables, ctx)
+    graded = graded_select(grading, tables, ctx, explain=False)
     entity = app.entity(spec.entity)
     title: Any = table.c[entity.title_field] if entity.title_field else sa.null()
     with db.read() as conn:

@@ -26,7 +26,7 @@ from .errors import RECORD_KEY, ValidationFailed, message
 from .formula_context import StoreContext
 from .input_schema import is_empty
 from .record import db_values
-from .system import GRADE_TABLE
+from .system import GRADE_OVERRIDE_TABLE, GRADE_TABLE
 from .tables import Tables
 
 #: How far a change is carried through dependent records (a rollup of a rollup of …).
@@ -148,6 +148,11 @@ class RuleRunner:
         spec = grading.grading
         score = to_column(ent.fields[spec.score_field], result.score)
         explanation = result.explanation()
+        grade = result.grade
+        manual = active_override(conn, self.tables, spec.name, ent.name, record_id, now)
+        if manual is not None:
+            grade = manual["grade"]
+            explanation = {**explanation, "grade": grade, "manual": json_safe(manual)}
         history = self.tables.system(GRADE_TABLE)
         latest = conn.execute(
             sa.select(history.c.explanation)
@@ -170,14 +175,39 @@ class RuleRunner:
                     "at": now,
                     "user_id": user_id,
                     "old_grade": stored.get(spec.grade_field),
-                    "new_grade": result.grade,
+                    "new_grade": grade,
                     "old_score": None if old_score is None else float(old_score),
                     "new_score": result.score,
                     "cause": cause,
                     "explanation": explanation,
                 },
             )
-        return {spec.score_field: score, spec.grade_field: result.grade}
+        return {spec.score_field: score, spec.grade_field: grade}
+
+    def grade_record(
+        self,
+        ctx: StoreContext,
+        ent: Entity,
+        grading: CompiledGrading,
+        record_id: int,
+        user_id: int | None,
+        now: dt.datetime,
+        cause: str,
+    ) -> bool:
+        """Grade one record with `grading` (which may differ from the book's) and store it."""
+        table = self.tables[ent.name]
+        row = ctx.conn.execute(sa.select(table).where(table.c.id == record_id)).mappings().first()
+        if row is None:
+            return False
+        stored = {f.name: row[f.name] for f in ent.stored_fields()}
+        result = grading.evaluate(formula_view(ent, stored, record_id), ctx)
+        values = self._grade(ctx.conn, ent, grading, result, stored, record_id, user_id, now, cause)
+        updates = {k: v for k, v in values.items() if json_safe(stored.get(k)) != json_safe(v)}
+        if updates:
+            ctx.conn.execute(
+                table.update().where(table.c.id == record_id), db_values(table, updates)
+            )
+        return bool(updates)
 
     # -- records that depend on it ---------------------------------------------------------
     def propagate(
@@ -255,6 +285,32 @@ class RuleRunner:
         )
         self.propagate(ctx, ent, record_id, stored, {**stored, **updates}, user_id, now, depth)
         return changes
+
+
+def active_override(
+    conn: Connection,
+    tables: Tables,
+    grading: str,
+    entity: str,
+    record_id: int,
+    now: dt.datetime,
+) -> dict[str, Any] | None:
+    """The manual grade of a record, unless there is none or it has expired."""
+    table = tables.system(GRADE_OVERRIDE_TABLE)
+    row = (
+        conn.execute(
+            sa.select(
+                table.c.grade, table.c.reason, table.c.user_id, table.c.at, table.c.expires_at
+            )
+            .where(
+                table.c.grading == grading, table.c.entity == entity, table.c.record_id == record_id
+            )
+            .where(sa.or_(table.c.expires_at.is_(None), table.c.expires_at > now))
+        )
+        .mappings()
+        .first()
+    )
+    return None if row is None else dict(row)
 
 
 def to_column(field: Field, value: Any) -> Any:

@@ -25,8 +25,11 @@ from ..metamodel.model import App
 from ..rules.functions import SqlContext
 from ..rules.grading import CompiledGrading
 from ..rules.grading_sql import graded_select
+from ..rules.rulebook import RuleBook
 from .database import Database
-from .system import GRADE_TABLE
+from .formula_context import StoreContext
+from .record_rules import RuleRunner
+from .system import GRADE_OVERRIDE_TABLE, GRADE_TABLE
 from .tables import Tables
 
 Progress = Callable[[int, int], None]
@@ -84,6 +87,7 @@ def regrade(
     with db.read() as conn:
         total = conn.execute(sa.select(sa.func.count()).select_from(table)).scalar_one()
     done, changed, last_id = 0, 0, 0
+    runner: RuleRunner | None = None
     transitions: Counter[tuple[str | None, str]] = Counter()
     while True:
         with db.write() as conn:
@@ -100,9 +104,9 @@ def regrade(
             if not ids:
                 break
             mark = conn.execute(sa.select(sa.func.coalesce(sa.func.max(history.c.id), 0))).scalar()
-            graded = graded_select(
-                grading, tables, ctx, where=[table.c.id.between(ids[0], ids[-1])]
-            )
+            in_batch = table.c.id.between(ids[0], ids[-1])
+            manual = _manually_graded(tables, spec.name, spec.entity, table, now)
+            graded = graded_select(grading, tables, ctx, where=[in_batch, ~manual])
             columns = [
                 "grading",
                 "entity",
@@ -153,11 +157,30 @@ def regrade(
             for old, new, count in batch:
                 transitions[(old, new)] += count
                 changed += count
+            # Records with a manual grade keep it; their score is still brought up to date.
+            runner = RuleRunner(app, tables, RuleBook(app)) if runner is None else runner
+            store_ctx = StoreContext(conn, app, tables, now.date())
+            for manual_id in conn.execute(sa.select(table.c.id).where(in_batch, manual)).scalars():
+                runner.grade_record(
+                    store_ctx, app.entity(spec.entity), grading, manual_id, user_id, now, cause
+                )
             last_id = ids[-1]
             done += len(ids)
         if progress is not None:
             progress(done, total)
     return RegradeResult(spec.name, total, changed, dict(transitions))
+
+
+def _manually_graded(
+    tables: Tables, grading: str, entity: str, table: sa.Table, now: dt.datetime
+) -> Any:
+    overrides = tables.system(GRADE_OVERRIDE_TABLE)
+    return sa.exists().where(
+        overrides.c.grading == grading,
+        overrides.c.entity == entity,
+        overrides.c.record_id == table.c.id,
+        sa.or_(overrides.c.expires_at.is_(None), overrides.c.expires_at > now),
+    )
 
 
 def what_if(
@@ -169,18 +192,27 @@ def what_if(
     limit: int = 200,
     today: dt.date | None = None,
 ) -> WhatIf:
-    """What `grading` would do to the stored grades: nothing is written."""
+    """What `grading` would do to the stored grades: nothing is written.
+
+    Records with a manual grade keep it, so they count as staying where they are.
+    """
     spec = grading.grading
     table = tables[spec.entity]
-    ctx = SqlContext(db.dialect, today or dt.datetime.now(dt.UTC).date())
-    graded = graded_select(grading, tables, ctx, explain=False)
+    now = dt.datetime.now(dt.UTC)
+    ctx = SqlContext(db.dialect, today or now.date())
+    manual = _manually_graded(tables, spec.name, spec.entity, table, now)
+    graded = graded_select(grading, tables, ctx, where=[~manual], explain=False)
     entity = app.entity(spec.entity)
     title: Any = table.c[entity.title_field] if entity.title_field else sa.null()
+    grade = table.c[spec.grade_field]
     with db.read() as conn:
         matrix = conn.execute(
             sa.select(graded.c.old_grade, graded.c.grade, sa.func.count()).group_by(
                 graded.c.old_grade, graded.c.grade
             )
+        ).all()
+        matrix += conn.execute(
+            sa.select(grade, grade, sa.func.count()).where(manual).group_by(grade)
         ).all()
         moving = conn.execute(
             sa.select(
@@ -196,7 +228,9 @@ def what_if(
             .order_by(graded.c.id)
             .limit(limit)
         ).all()
-    transitions = {(old, new): count for old, new, count in matrix}
+    transitions: Counter[tuple[str | None, str]] = Counter()
+    for old, new, count in matrix:
+        transitions[(old, new)] += count
     movers = [
         Mover(
             r[0],
@@ -208,4 +242,4 @@ def what_if(
         )
         for r in moving
     ]
-    return WhatIf(spec.name, sum(transitions.values()), transitions, movers)
+    return WhatIf(spec.name, sum(transitions.values()), dict(transitions), movers)

@@ -26,6 +26,7 @@ AUDIT_TABLE = "fw_audit"
 SEQUENCE_TABLE = "fw_sequence"
 COLUMN_LEDGER_TABLE = "fw_column"
 GRADE_TABLE = "fw_grade"
+GRADE_OVERRIDE_TABLE = "fw_grade_override"
 
 
 def add_system_tables(metadata: sa.MetaData) -> None:
@@ -80,6 +81,19 @@ def add_system_tables(metadata: sa.MetaData) -> None:
         sa.Column("cause", sa.String(30), nullable=False),
         sa.Column("explanation", json_column(), nullable=False),
         sa.Index("ix_fw_grade_record", "entity", "record_id"),
+    )
+    sa.Table(
+        GRADE_OVERRIDE_TABLE,
+        metadata,
+        #: A grade set by a person, with a reason, until it is cleared or expires.
+        sa.Column("grading", sa.String(64), primary_key=True),
+        sa.Column("entity", sa.String(64), primary_key=True),
+        sa.Column("record_id", sa.BigInteger(), primary_key=True),
+        sa.Column("grade", sa.String(20), nullable=False),
+        sa.Column("reason", sa.Text(), nullable=False),
+        sa.Column("user_id", sa.BigInteger()),
+        sa.Column("at", UtcDateTime(), nullable=False),
+        sa.Column("expires_at", UtcDateTime()),
     )
     sa.Table(
         COLUMN_LEDGER_TABLE,

@@ -105,6 +105,16 @@ class RuleRunner:
                 errors.setdefault(key, []).append(validation.message.get(locale))
         return errors
 
+    def virtual_values(self, ctx: StoreContext, ent: Entity, record: Any) -> dict[str, Any]:
+        """The virtual computed fields of a stored record (a `Record`)."""
+        view = formula_view(ent, record.values, record.id)
+        values = {}
+        for field, rule in self.book[ent.name].computed:
+            if field.virtual:
+                values[field.name] = to_column(field, rule.run(view, ctx))
+                view[field.name] = _formula_value(values[field.name])
+        return values
+
     def derive(
         self,
         ctx: StoreContext,
@@ -120,8 +130,6 @@ class RuleRunner:
         """Computed fields and grades for `view`; the column values that differ from `stored`."""
         values: dict[str, Any] = {}
         for field, rule in rules.computed:
-            if not field.stored and not field.virtual:
-                continue
             value = to_column(field, rule.run(view, ctx))
             view[field.name] = _formula_value(value)
             if field.stored:

@@ -8,6 +8,7 @@ child rows and attachment files of one write commit or roll back together.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
@@ -19,7 +20,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from ..metamodel.fieldtypes import inputs
-from ..metamodel.model import App, Entity
+from ..metamodel.model import App, Entity, frozen_map
 from ..rules.rulebook import RuleBook
 from .actor import AccessPolicy, Actor, AllowAll, actor_id
 from .attachments import AttachmentStore, FileChanges
@@ -89,9 +90,9 @@ class RecordService:
         id = record_id(entity, id)
         with self.db.read() as conn:
             record = self._load(conn, ent, id)
-        if record is None:
-            raise NotFound(entity, id)
-        return record
+            if record is None:
+                raise NotFound(entity, id)
+            return self._with_virtual(conn, ent, [record])[0]
 
     def query(self, entity: str, query: Query | None = None, user: User = None) -> Page:
         """One page of records (without child rows); QueryError before any SQL if malformed."""
@@ -103,7 +104,8 @@ class RecordService:
             total = None
             if compiled.count_statement is not None:
                 total = conn.execute(compiled.count_statement).scalar_one()
-        return compiled.page([record_from_row(ent, row) for row in rows], rows, total)
+            records = self._with_virtual(conn, ent, [record_from_row(ent, row) for row in rows])
+        return compiled.page(records, rows, total)
 
     def history(self, entity: str, id: int, user: User = None) -> list[AuditEntry]:
         """The audit entries of a record, newest first."""
@@ -176,6 +178,18 @@ class RecordService:
             return None
         children = {f.name: self.rows.read(conn, f, id) for f in table_fields(ent)}
         return record_from_row(ent, row, children)
+
+    def _with_virtual(self, conn: Connection, ent: Entity, records: list[Record]) -> list[Record]:
+        """The records with their virtual computed fields, computed as they are read."""
+        if not any(f.virtual for f, _rule in self.rules[ent.name].computed):
+            return records
+        ctx = self.runner.context(conn, self.clock())
+        return [
+            dataclasses.replace(
+                r, values=frozen_map({**r.values, **self.runner.virtual_values(ctx, ent, r)})
+            )
+            for r in records
+        ]
 
     def _check(self, conn: Connection, ent: Entity, clean: CleanInput, own_id: int | None) -> None:
         errors: dict[str, list[str]] = {}

@@ -167,6 +167,7 @@ fields:
   close_on: {type: date, label: 预计成交, default_formula: "add_days(today(), 30)"}
   account: {type: link, to: account, label: 客户}
   account_grade: {type: text, label: 客户等级, formula: "account.grade"}
+  caption: {type: text, label: 摘要, virtual: true, formula: "title + ' · ' + coalesce(stage, '?')"}
 validations:
   - rule: "is_empty(discount) or discount <= 50"
     field: discount

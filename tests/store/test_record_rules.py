@@ -154,3 +154,14 @@ def test_recomputations_are_audited(sales: RecordService) -> None:
         ).all()
     assert [a for a, _ in actions] == ["create", "recompute"]
     assert actions[1][1]["deal_total"] == ["0.00", "500.00"]
+
+
+def test_virtual_fields_are_computed_when_read_and_have_no_column(sales: RecordService) -> None:
+    created = deal(sales, title="Tower", stage="open")
+    assert "caption" not in sales.tables["deal"].c
+    assert sales.get("deal", created.id)["caption"] == "Tower · open"
+    page = sales.query("deal")
+    assert [r["caption"] for r in page.records] == ["Tower · open"]
+    with pytest.raises(ValidationFailed) as caught:
+        deal(sales, caption="x")
+    assert "caption" in caught.value.errors

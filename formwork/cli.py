@@ -79,6 +79,31 @@ def validate(package: Path | None) -> None:
     )
 
 
+@main.command("test")
+@click.argument("package", required=False, type=click.Path(path_type=Path))
+@click.option("-k", "select", metavar="TEXT", help="Run only cases whose suite::case has TEXT.")
+def test_command(package: Path | None, select: str | None) -> None:
+    """Run the package's test cases (tests/*.yaml); exit 0 when all pass, 1 otherwise."""
+    from .package_tests import render_report, run_package_tests
+
+    if package is None:
+        try:
+            from .settings import load_settings
+
+            package = load_settings().package
+        except SettingsError as exc:
+            click.echo(f"error: {exc}", err=True)
+            sys.exit(2)
+    try:
+        app = load_app(package)
+    except ConfigError as exc:
+        click.echo(exc.report(), err=True)
+        sys.exit(1)
+    report = run_package_tests(app, select=select)
+    click.echo(render_report(report, str(package)))
+    sys.exit(0 if report.ok else 1)
+
+
 @main.command()
 @package_option
 @database_option

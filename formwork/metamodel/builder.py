@@ -18,9 +18,10 @@ from .layout_checks import LayoutChecks
 from .model import App, Entity, Label, Role, frozen_map
 from .relation_checks import RelationChecks
 from .source import DocPath
+from .suite_checks import SuiteChecks
 
 
-class ModelBuilder(FieldChecks, LayoutChecks, RelationChecks, GradingChecks):
+class ModelBuilder(FieldChecks, LayoutChecks, RelationChecks, GradingChecks, SuiteChecks):
     """Builds an `App` from a `RawPackage`, adding every problem found to the package."""
 
     # -- the app ---------------------------------------------------------------------------
@@ -44,6 +45,7 @@ class ModelBuilder(FieldChecks, LayoutChecks, RelationChecks, GradingChecks):
                 entities[name] = entity
         self._check_children(entities)
         gradings = self.build_gradings(entities)
+        tests = self.build_tests(entities, gradings)
         roles = self._roles(app_doc) if not self.is_broken(("app", "roles")) else {}
         if not self.is_broken(("app", "navigation")):
             for index, target in enumerate(app_doc.get("navigation") or ()):
@@ -67,6 +69,7 @@ class ModelBuilder(FieldChecks, LayoutChecks, RelationChecks, GradingChecks):
             types=self.types,
             location=self.location(("app",)),
             gradings=frozen_map(gradings),
+            tests=frozen_map(tests),
         )
 
     def _check_locales(self, app_doc: Mapping[str, Any]) -> None:

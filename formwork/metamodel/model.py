@@ -214,6 +214,8 @@ class App:
     types: FieldTypeRegistry
     location: Location
     gradings: Mapping[str, Grading] = field(default_factory=frozen_map)
+    #: The package's test suites (`tests/*.yaml`), by name.
+    tests: Mapping[str, TestSuite] = field(default_factory=frozen_map)
 
     def __repr__(self) -> str:
         return f"<App {self.name} {self.version}: {len(self.entities)} entities>"
@@ -293,3 +295,61 @@ class Grading:
     def rank(self, grade: str) -> int:
         """0 for the highest grade, larger for lower ones."""
         return next(i for i, level in enumerate(self.grades) if level.grade == grade)
+
+
+@dataclass(frozen=True, slots=True)
+class TestStep:
+    """One write of a test case: create a record of `entity`, or change the record `update`.
+
+    Values are as a caller would send them; a link's "@key" names a record (or user) given
+    earlier in the case. `key` (`as:` in the file) lets later steps and expectations name it.
+    """
+
+    __test__ = False  # not a pytest test class
+
+    entity: str
+    values: Mapping[str, Any]
+    location: Location
+    key: str | None = None
+    update: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Expectation:
+    """What a record holds once every step has run: field values and, for graded records,
+    parts of the grade's explanation. Values may be comparisons ({between: [60, 80]})."""
+
+    record: str
+    values: Mapping[str, Any]
+    location: Location
+    explanation: Mapping[str, Any] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class TestCase:
+    """Given these writes, expect these values; with `errors`, the last write is refused."""
+
+    __test__ = False
+
+    name: str
+    steps: tuple[TestStep, ...]
+    expectations: tuple[Expectation, ...]
+    location: Location
+    #: Field → message substrings the last step's refusal must hold (None: nothing refused).
+    errors: Mapping[str, tuple[str, ...]] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class TestSuite:
+    """A file of test cases (`tests/*.yaml`); each case runs on a fresh, empty database."""
+
+    __test__ = False
+
+    name: str
+    cases: tuple[TestCase, ...]
+    location: Location
+    label: Label | None = None
+    #: Users created before each case, named "@username" by link fields.
+    users: tuple[str, ...] = ()
+    #: The date the cases run on (today() in formulas, numbering); None: the real date.
+    today: str | None = None

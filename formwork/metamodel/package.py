@@ -23,7 +23,9 @@ from .source import DocPath, SourceMap, format_path, read_file
 
 CONFIG_SUFFIXES = (".yaml", ".yml", ".json")
 #: Folders of a package and the file kind each holds; later issues add gradings/, flows/, …
-SECTIONS = {"entities": "entity", "gradings": "grading"}
+SECTIONS = {"entities": "entity", "gradings": "grading", "tests": "test"}
+#: The key that names a file's content, where it is not the kind itself (`suite: …`).
+NAME_KEYS = {"test": "suite"}
 
 
 @dataclass
@@ -96,18 +98,19 @@ def _read_section_file(
         return
     data, sources, problems = read_file(file, display)
     # The name inside the file wins; the file name is only the fallback for a broken file.
-    declared = data.get(kind) if isinstance(data, dict) else None
+    name_key = NAME_KEYS.get(kind, kind)
+    declared = data.get(name_key) if isinstance(data, dict) else None
     name = declared if isinstance(declared, str) and declared else file.stem
     if name in package.document[folder]:
-        first = package.sources.locate((folder, name, kind)) or package.sources.locate(
+        first = package.sources.locate((folder, name, name_key)) or package.sources.locate(
             (folder, name)
         )
         package.problems.append(
             Problem(
                 "FW107",
-                format_path((folder, name, kind)),
+                format_path((folder, name, name_key)),
                 f"{kind} {name!r} is declared again (first in {first})",
-                sources.locate((kind,)) or Location(display, 1),
+                sources.locate((name_key,)) or Location(display, 1),
                 "Rename one of them, or merge the two files.",
             )
         )

@@ -94,6 +94,24 @@ CODES: dict[str, Code] = {
         Code("FW603", "Override misconfigured", "One of at_least/at_most/set, naming a grade."),
         Code("FW604", "Score or grade field unusable", "Declare readonly score and grade fields."),
         Code("FW605", "Bands out of order", "Highest min first; a band without min comes last."),
+        # FW7xx: package tests
+        Code(
+            "FW701",
+            "Test step names no entity to create or record to change",
+            "Write `- customer: {…}` or `- update: name` with `set: {…}`.",
+        ),
+        Code("FW702", "Unknown field in a test", "Name a field declared on the record's entity."),
+        Code("FW703", "Name used twice in a test", "Case names and record names are unique."),
+        Code(
+            "FW704",
+            "Unknown record in a test",
+            "Name a record given earlier in the case with `as:`, or a user of `users:`.",
+        ),
+        Code(
+            "FW705",
+            "Explanation check names no grading or dimension",
+            "Name a grading of the record's entity and its dimensions.",
+        ),
     )
 }
 

@@ -16,7 +16,14 @@ from typing import Any
 
 from .fieldtypes import FieldType, FieldTypeRegistry, default_registry
 from .package import SECTIONS
-from .schema import COMMON_FIELD_KEYS, SCHEMA_DIR, app_schema, entity_schema, write_published
+from .schema import (
+    COMMON_FIELD_KEYS,
+    SCHEMA_DIR,
+    app_schema,
+    entity_schema,
+    test_schema,
+    write_published,
+)
 
 REFERENCE_PATH = Path(__file__).resolve().parents[2] / "docs" / "config-reference.md"
 REGENERATE = "python -m formwork.metamodel.reference --write"
@@ -41,9 +48,14 @@ path, a hint and a code explained in [errors.md](errors.md).
 """
 
 
+#: How the layout names what a file of a kind holds, where the kind's name alone does not say.
+KIND_WORDS = {"test": "test suite"}
+
+
 def _layout() -> str:
     folders = [
-        f"  {folder + '/<name>.yaml':<28}one {kind} per file" for folder, kind in SECTIONS.items()
+        f"  {folder + '/<name>.yaml':<28}one {KIND_WORDS.get(kind, kind)} per file"
+        for folder, kind in SECTIONS.items()
     ]
     return LAYOUT.format(folders="\n".join(folders))
 
@@ -93,8 +105,33 @@ def render_reference(types: FieldTypeRegistry) -> str:
         "## Field types",
         _type_summary(types),
         *(_type_section(kind) for kind in types),
+        *_test_sections(),
     ]
     return "\n\n".join(part.rstrip() for part in parts) + "\n"
+
+
+def _test_sections() -> list[str]:
+    """The keys of test files; how cases run is in docs/package-tests.md."""
+    schema = test_schema()
+    defs = schema["$defs"]
+    return [
+        "## Tests (`tests/*.yaml`)",
+        f"{schema['title']} Run them with `formwork test`; see "
+        "[package-tests.md](package-tests.md).",
+        _key_table(schema["properties"], schema["required"]),
+        "### cases",
+        "Each item of `cases`:",
+        _key_table(defs["case"]["properties"], defs["case"]["required"]),
+        "### given",
+        defs["step"]["description"],
+        _key_table(defs["step"]["properties"], []),
+        "### expect",
+        _key_table(defs["expectation"]["properties"], []),
+        "`explanation` checks the grade's stored explanation:",
+        _key_table(defs["expectation"]["properties"]["explanation"]["properties"], []),
+        "An expected value is the value itself or a comparison:",
+        _key_table(defs["comparison"]["properties"], []),
+    ]
 
 
 def _type_summary(types: Iterable[FieldType]) -> str:
@@ -143,6 +180,8 @@ def _type_words(spec: Mapping[str, Any]) -> str:
         return "label"
     if spec.get("$ref", "").endswith("/option"):
         return "option"
+    if "$ref" in spec:
+        return spec["$ref"].rsplit("/", 1)[-1]
     if "enum" in spec:
         return "one of " + ", ".join(f"`{v}`" for v in spec["enum"])
     if "oneOf" in spec:

@@ -1,6 +1,6 @@
 """The JSON Schema of the config language, built from the field-type registry.
 
-One schema per kind of file (`app`, `entity`, `grading`). The published copies in
+One schema per kind of file (`app`, `entity`, `grading`, `test`). The published copies in
 `formwork/metamodel/schema/*.schema.json` are generated from here so editors can autocomplete
 a package with a `$schema` line: `python -m formwork.metamodel.reference --write` rewrites them
 and docs/config-reference.md together; a test keeps both in step.
@@ -14,6 +14,7 @@ from typing import Any
 
 from .fieldtypes import FieldTypeRegistry
 from .schema_rules import RELATED, RULE_FIELD_KEYS, VALIDATIONS, grading_properties
+from .schema_tests import TEST_DEFS, suite_properties
 
 SCHEMA_DIR = Path(__file__).parent / "schema"
 SCHEMA_BASE_URI = "https://formwork.dev/schema/"
@@ -272,6 +273,16 @@ def grading_schema() -> dict[str, Any]:
     )
 
 
+def test_schema() -> dict[str, Any]:
+    return _document(
+        "test",
+        "A test suite (tests/*.yaml): cases of records given and values expected.",
+        required=["cases"],
+        properties=suite_properties(),
+        defs=TEST_DEFS,
+    )
+
+
 def _document(
     kind: str,
     title: str,
@@ -297,7 +308,12 @@ def _document(
 
 def schemas(types: FieldTypeRegistry) -> dict[str, dict[str, Any]]:
     """Every file kind's schema, by kind."""
-    return {"app": app_schema(), "entity": entity_schema(types), "grading": grading_schema()}
+    return {
+        "app": app_schema(),
+        "entity": entity_schema(types),
+        "grading": grading_schema(),
+        "test": test_schema(),
+    }
 
 
 def render(schema: dict[str, Any]) -> str:

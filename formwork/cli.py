@@ -9,9 +9,9 @@ from typing import Any
 
 import click
 
-from .metamodel import ConfigError, load_app
+from .metamodel import App, ConfigError, load_app
 from .runtime import Runtime, open_runtime
-from .settings import SettingsError
+from .settings import SettingsError, load_settings
 
 package_option = click.option(
     "--package",
@@ -55,23 +55,26 @@ def main() -> None:
     """Formwork: config packages → tables, forms, lists and rules."""
 
 
-@main.command()
-@click.argument("package", required=False, type=click.Path(path_type=Path))
-def validate(package: Path | None) -> None:
-    """Check a config package; exit 0 when valid, 1 with every problem listed when not."""
+def _package_app(package: Path | None) -> tuple[Path, App]:
+    """The package named, or the configured one, loaded; problems end the command."""
     if package is None:
         try:
-            from .settings import load_settings
-
             package = load_settings().package
         except SettingsError as exc:
             click.echo(f"error: {exc}", err=True)
             sys.exit(2)
     try:
-        app = load_app(package)
+        return package, load_app(package)
     except ConfigError as exc:
         click.echo(exc.report(), err=True)
         sys.exit(1)
+
+
+@main.command()
+@click.argument("package", required=False, type=click.Path(path_type=Path))
+def validate(package: Path | None) -> None:
+    """Check a config package; exit 0 when valid, 1 with every problem listed when not."""
+    package, app = _package_app(package)
     fields = sum(len(e.fields) for e in app.entities.values())
     click.echo(
         f"{package}: valid — app {app.name} {app.version}, "
@@ -86,19 +89,7 @@ def test_command(package: Path | None, select: str | None) -> None:
     """Run the package's test cases (tests/*.yaml); exit 0 when all pass, 1 otherwise."""
     from .package_tests import render_report, run_package_tests
 
-    if package is None:
-        try:
-            from .settings import load_settings
-
-            package = load_settings().package
-        except SettingsError as exc:
-            click.echo(f"error: {exc}", err=True)
-            sys.exit(2)
-    try:
-        app = load_app(package)
-    except ConfigError as exc:
-        click.echo(exc.report(), err=True)
-        sys.exit(1)
+    package, app = _package_app(package)
     report = run_package_tests(app, select=select)
     click.echo(render_report(report, str(package)))
     sys.exit(0 if report.ok else 1)
@@ -155,6 +146,79 @@ def migrate(package: Path | None, database: str | None, yes: bool) -> None:
     if applied.backup is not None:
         click.echo(f"Backup of the database before the change: {applied.backup}")
     click.echo("Done.")
+
+
+@main.command()
+@click.argument("entity")
+@click.option(
+    "--grading", "grading_name", default=None, help="Which grading (default: all of ENTITY's)."
+)
+@click.option(
+    "--batch-size", default=20_000, show_default=True, type=click.IntRange(100, 1_000_000)
+)
+@package_option
+@database_option
+def regrade(
+    entity: str,
+    grading_name: str | None,
+    batch_size: int,
+    package: Path | None,
+    database: str | None,
+) -> None:
+    """Re-grade every record of ENTITY in the database, in batches; safe to run again."""
+    from .store.regrade import regrade as run_regrade
+
+    runtime = _open(package, database)
+    if entity not in runtime.model.entities:
+        click.echo(
+            f"error: no entity {entity!r}; entities: {', '.join(runtime.model.entities)}", err=True
+        )
+        sys.exit(2)
+    gradings = [
+        g
+        for g in runtime.records.rules[entity].gradings
+        if grading_name is None or g.grading.name == grading_name
+    ]
+    if not gradings:
+        click.echo(f"error: {entity} has no grading {grading_name or ''}".rstrip(), err=True)
+        sys.exit(2)
+    for grading in gradings:
+        with click.progressbar(length=1, label=f"{grading.grading.name}") as bar:
+
+            def advance(done: int, total: int, bar: Any = bar) -> None:
+                bar.length = max(total, 1)
+                bar.update(done - bar.pos)
+
+            result = run_regrade(
+                runtime.db,
+                runtime.model,
+                runtime.tables,
+                grading,
+                batch_size=batch_size,
+                progress=advance,
+            )
+        moves = ", ".join(
+            f"{old or '—'}→{new}: {n}"
+            for (old, new), n in sorted(
+                result.transitions.items(), key=lambda t: (str(t[0][0]), t[0][1])
+            )
+        )
+        click.echo(
+            f"{grading.grading.name}: {result.total} records, {result.changed} changed"
+            + (f" ({moves})" if moves else "")
+        )
+
+
+@main.command()
+@package_option
+@database_option
+def tick(package: Path | None, database: str | None) -> None:
+    """Periodic work (run it from cron): expire manual grades whose time is up."""
+    from .store.grade_overrides import expire_manual_grades
+
+    runtime = _open(package, database)
+    expired = expire_manual_grades(runtime.records)
+    click.echo(f"manual grades expired: {expired}")
 
 
 @main.command()

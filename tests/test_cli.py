@@ -98,3 +98,27 @@ def test_a_refused_change_exits_1_and_changes_nothing(tmp_path: Path) -> None:
     refused = _migrate(package, database, "--yes")
     assert refused.exit_code == 1
     assert "Nothing was changed" in refused.output
+
+
+def test_regrade_and_tick(tmp_path: Path) -> None:
+    database = f"sqlite:///{tmp_path / 'crm.db'}"
+    env = {"FORMWORK_INSTANCE": str(tmp_path)}
+    assert _migrate(CRM_PACKAGE, database, "--yes").exit_code == 0
+    from formwork.runtime import open_runtime
+
+    runtime = open_runtime({"package": CRM_PACKAGE, "database_url": database, "instance": tmp_path})
+    for name in ("甲", "乙"):
+        runtime.records.create("customer", {"name": name, "customer_type": "开发商"})
+    with runtime.db.write() as conn:
+        conn.execute(runtime.tables["customer"].update().values(grade=None))
+    runtime.close()
+    args = ["-p", str(CRM_PACKAGE), "-d", database]
+    done = CliRunner().invoke(main, ["regrade", "customer", *args], env=env)
+    assert done.exit_code == 0, done.output
+    assert "2 records, 2 changed (—→C: 2)" in done.output
+    again = CliRunner().invoke(main, ["regrade", "customer", *args], env=env)
+    assert "0 changed" in again.output
+    assert CliRunner().invoke(main, ["regrade", "nothing", *args], env=env).exit_code == 2
+    ticked = CliRunner().invoke(main, ["tick", *args], env=env)
+    assert ticked.exit_code == 0
+    assert "manual grades expired: 0" in ticked.output

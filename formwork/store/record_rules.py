@@ -201,21 +201,22 @@ class RuleRunner:
         user_id: int | None,
         now: dt.datetime,
         cause: str,
-    ) -> bool:
-        """Grade one record with `grading` (which may differ from the book's) and store it."""
+    ) -> tuple[str | None, str] | None:
+        """Grade one record with `grading` (which may differ from the book's) and store it;
+        (old grade, new grade) when its score or grade changed, else None."""
         table = self.tables[ent.name]
         row = ctx.conn.execute(sa.select(table).where(table.c.id == record_id)).mappings().first()
         if row is None:
-            return False
+            return None
         stored = {f.name: row[f.name] for f in ent.stored_fields()}
         result = grading.evaluate(formula_view(ent, stored, record_id), ctx)
         values = self._grade(ctx.conn, ent, grading, result, stored, record_id, user_id, now, cause)
         updates = {k: v for k, v in values.items() if json_safe(stored.get(k)) != json_safe(v)}
-        if updates:
-            ctx.conn.execute(
-                table.update().where(table.c.id == record_id), db_values(table, updates)
-            )
-        return bool(updates)
+        if not updates:
+            return None
+        ctx.conn.execute(table.update().where(table.c.id == record_id), db_values(table, updates))
+        spec = grading.grading
+        return stored.get(spec.grade_field), values[spec.grade_field]
 
     # -- records that depend on it ---------------------------------------------------------
     def propagate(

@@ -20,12 +20,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.engine import Connection
 
 from ..metamodel.model import App
 from ..rules.functions import SqlContext
 from ..rules.grading import CompiledGrading
 from ..rules.grading_sql import graded_select
-from ..rules.rulebook import RuleBook
+from ..rules.rulebook import RuleBook, formula_view
+from ..rules.sqlcompile import NotCompilable
 from .database import Database
 from .formula_context import StoreContext
 from .record_rules import RuleRunner
@@ -79,16 +81,12 @@ def regrade(
     progress: Progress | None = None,
     now: dt.datetime | None = None,
 ) -> RegradeResult:
-    spec = grading.grading
-    table = tables[spec.entity]
-    history = tables.system(GRADE_TABLE)
-    now = now or dt.datetime.now(dt.UTC)
-    ctx = SqlContext(db.dialect, now.date())
+    """Re-grade every record of the grading's entity; batches of ids commit one by one."""
+    job = _Regrade(db, app, tables, grading, cause, user_id, now or dt.datetime.now(dt.UTC))
+    table = tables[grading.grading.entity]
     with db.read() as conn:
         total = conn.execute(sa.select(sa.func.count()).select_from(table)).scalar_one()
-    done, changed, last_id = 0, 0, 0
-    runner: RuleRunner | None = None
-    transitions: Counter[tuple[str | None, str]] = Counter()
+    done, last_id = 0, 0
     while True:
         with db.write() as conn:
             ids = (
@@ -103,72 +101,108 @@ def regrade(
             )
             if not ids:
                 break
-            mark = conn.execute(sa.select(sa.func.coalesce(sa.func.max(history.c.id), 0))).scalar()
-            in_batch = table.c.id.between(ids[0], ids[-1])
-            manual = _manually_graded(tables, spec.name, spec.entity, table, now)
-            graded = graded_select(grading, tables, ctx, where=[in_batch, ~manual])
-            columns = [
-                "grading",
-                "entity",
-                "record_id",
-                "at",
-                "user_id",
-                "old_grade",
-                "new_grade",
-                "old_score",
-                "new_score",
-                "cause",
-                "explanation",
-            ]
-            conn.execute(
-                history.insert().from_select(
-                    columns,
-                    sa.select(
-                        sa.literal(spec.name),
-                        sa.literal(spec.entity),
-                        graded.c.id,
-                        sa.literal(now, history.c.at.type),
-                        sa.literal(user_id, sa.BigInteger),
-                        graded.c.old_grade,
-                        graded.c.grade,
-                        sa.cast(graded.c.old_score, sa.Float),
-                        graded.c.score,
-                        sa.literal(cause),
-                        graded.c.explanation,
-                    ).where(graded.c.changed),
-                )
-            )
-            fresh = sa.and_(
-                history.c.id > mark, history.c.grading == spec.name, history.c.entity == spec.entity
-            )
-            batch = conn.execute(
-                sa.select(history.c.old_grade, history.c.new_grade, sa.func.count())
-                .where(fresh)
-                .group_by(history.c.old_grade, history.c.new_grade)
-            ).all()
-            # UPDATE … FROM the history rows just written: the scorecard is not computed twice.
-            conn.execute(
-                table.update()
-                .where(fresh, history.c.record_id == table.c.id)
-                .values(
-                    {spec.score_field: history.c.new_score, spec.grade_field: history.c.new_grade}
-                )
-            )
-            for old, new, count in batch:
-                transitions[(old, new)] += count
-                changed += count
-            # Records with a manual grade keep it; their score is still brought up to date.
-            runner = RuleRunner(app, tables, RuleBook(app)) if runner is None else runner
-            store_ctx = StoreContext(conn, app, tables, now.date())
-            for manual_id in conn.execute(sa.select(table.c.id).where(in_batch, manual)).scalars():
-                runner.grade_record(
-                    store_ctx, app.entity(spec.entity), grading, manual_id, user_id, now, cause
-                )
-            last_id = ids[-1]
-            done += len(ids)
+            job.batch(conn, ids)
+        last_id, done = ids[-1], done + len(ids)
         if progress is not None:
             progress(done, total)
-    return RegradeResult(spec.name, total, changed, dict(transitions))
+    return RegradeResult(grading.grading.name, total, job.changed, dict(job.transitions))
+
+
+class _Regrade:
+    """One bulk re-grade: in SQL where the grading compiles to SQL, in Python otherwise."""
+
+    def __init__(
+        self,
+        db: Database,
+        app: App,
+        tables: Tables,
+        grading: CompiledGrading,
+        cause: str,
+        user_id: int | None,
+        now: dt.datetime,
+    ) -> None:
+        self.app, self.tables, self.grading = app, tables, grading
+        self.spec = grading.grading
+        self.table = tables[self.spec.entity]
+        self.cause, self.user_id, self.now = cause, user_id, now
+        self.ctx = SqlContext(db.dialect, now.date())
+        self.runner = RuleRunner(app, tables, RuleBook(app))
+        self.manual = _manually_graded(tables, self.spec.name, self.spec.entity, self.table, now)
+        self.transitions: Counter[tuple[str | None, str]] = Counter()
+        self.changed = 0
+        try:
+            graded_select(grading, tables, self.ctx)
+            self.in_sql = True
+        except NotCompilable:
+            self.in_sql = False
+
+    def batch(self, conn: Connection, ids: list[int]) -> None:
+        in_batch = self.table.c.id.between(ids[0], ids[-1])
+        if self.in_sql:
+            self._in_sql(conn, in_batch)
+            # Records with a manual grade keep it; their score is still brought up to date.
+            one_by_one = conn.execute(sa.select(self.table.c.id).where(in_batch, self.manual))
+        else:
+            one_by_one = conn.execute(sa.select(self.table.c.id).where(in_batch))
+        ctx = StoreContext(conn, self.app, self.tables, self.now.date())
+        entity = self.app.entity(self.spec.entity)
+        for record_id in one_by_one.scalars().all():
+            moved = self.runner.grade_record(
+                ctx, entity, self.grading, record_id, self.user_id, self.now, self.cause
+            )
+            if moved is not None:
+                self.transitions[moved] += 1
+                self.changed += 1
+
+    def _in_sql(self, conn: Connection, in_batch: Any) -> None:
+        history = self.tables.system(GRADE_TABLE)
+        spec, table = self.spec, self.table
+        mark = conn.execute(sa.select(sa.func.coalesce(sa.func.max(history.c.id), 0))).scalar()
+        graded = graded_select(self.grading, self.tables, self.ctx, where=[in_batch, ~self.manual])
+        columns = [
+            "grading",
+            "entity",
+            "record_id",
+            "at",
+            "user_id",
+            "old_grade",
+            "new_grade",
+            "old_score",
+            "new_score",
+            "cause",
+            "explanation",
+        ]
+        rows = sa.select(
+            sa.literal(spec.name),
+            sa.literal(spec.entity),
+            graded.c.id,
+            sa.literal(self.now, history.c.at.type),
+            sa.literal(self.user_id, sa.BigInteger),
+            graded.c.old_grade,
+            graded.c.grade,
+            sa.cast(graded.c.old_score, sa.Float),
+            graded.c.score,
+            sa.literal(self.cause),
+            graded.c.explanation,
+        ).where(graded.c.changed)
+        conn.execute(history.insert().from_select(columns, rows))
+        fresh = sa.and_(
+            history.c.id > mark, history.c.grading == spec.name, history.c.entity == spec.entity
+        )
+        counts = conn.execute(
+            sa.select(history.c.old_grade, history.c.new_grade, sa.func.count())
+            .where(fresh)
+            .group_by(history.c.old_grade, history.c.new_grade)
+        ).all()
+        # UPDATE … FROM the history rows just written: the scorecard is not computed twice.
+        conn.execute(
+            table.update()
+            .where(fresh, history.c.record_id == table.c.id)
+            .values({spec.score_field: history.c.new_score, spec.grade_field: history.c.new_grade})
+        )
+        for old, new, count in counts:
+            self.transitions[(old, new)] += count
+            self.changed += count
 
 
 def _manually_graded(
@@ -201,7 +235,10 @@ def what_if(
     now = dt.datetime.now(dt.UTC)
     ctx = SqlContext(db.dialect, today or now.date())
     manual = _manually_graded(tables, spec.name, spec.entity, table, now)
-    graded = graded_select(grading, tables, ctx, where=[~manual], explain=False)
+    try:
+        graded = graded_select(grading, tables, ctx, where=[~manual], explain=False)
+    except NotCompilable:
+        return _what_if_in_python(db, app, tables, grading, manual, limit, now)
     entity = app.entity(spec.entity)
     title: Any = table.c[entity.title_field] if entity.title_field else sa.null()
     grade = table.c[spec.grade_field]
@@ -242,4 +279,45 @@ def what_if(
         )
         for r in moving
     ]
+    return WhatIf(spec.name, sum(transitions.values()), dict(transitions), movers)
+
+
+def _what_if_in_python(
+    db: Database,
+    app: App,
+    tables: Tables,
+    grading: CompiledGrading,
+    manual: Any,
+    limit: int,
+    now: dt.datetime,
+) -> WhatIf:
+    """`what_if` for a grading with parts that have no SQL form: every record in Python."""
+    spec = grading.grading
+    entity = app.entity(spec.entity)
+    table = tables[spec.entity]
+    transitions: Counter[tuple[str | None, str]] = Counter()
+    movers: list[Mover] = []
+    with db.read() as conn:
+        ctx = StoreContext(conn, app, tables, now.date())
+        kept = set(conn.execute(sa.select(table.c.id).where(manual)).scalars())
+        for row in conn.execute(sa.select(table).order_by(table.c.id)).mappings():
+            old_grade, old_score = row[spec.grade_field], row[spec.score_field]
+            if row["id"] in kept:
+                transitions[(old_grade, old_grade)] += 1
+                continue
+            stored = {f.name: row[f.name] for f in entity.stored_fields()}
+            result = grading.evaluate(formula_view(entity, stored, row["id"]), ctx)
+            transitions[(old_grade, result.grade)] += 1
+            if old_grade != result.grade and len(movers) < limit:
+                title = row[entity.title_field] if entity.title_field else None
+                movers.append(
+                    Mover(
+                        row["id"],
+                        None if title is None else str(title),
+                        old_grade,
+                        result.grade,
+                        None if old_score is None else float(old_score),
+                        result.score,
+                    )
+                )
     return WhatIf(spec.name, sum(transitions.values()), dict(transitions), movers)

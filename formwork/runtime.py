@@ -11,6 +11,7 @@ from typing import Any
 from .metamodel import App, load_app
 from .settings import Settings, load_settings
 from .store.database import Database
+from .store.permissions import ConfigPolicy
 from .store.records import RecordService
 from .store.tables import Tables, build_tables
 
@@ -34,5 +35,6 @@ def open_runtime(overrides: dict[str, Any] | None = None) -> Runtime:
     model = load_app(settings.package)
     db = Database(settings.database_url)
     tables = build_tables(model)
-    records = RecordService(db, model, tables, settings.files_dir)
+    policy = ConfigPolicy(model, tables, db.dialect)
+    records = RecordService(db, model, tables, settings.files_dir, policy=policy)
     return Runtime(settings, model, db, tables, records)

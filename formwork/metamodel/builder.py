@@ -16,12 +16,15 @@ from .field_checks import FieldChecks
 from .grading_checks import GradingChecks
 from .layout_checks import LayoutChecks
 from .model import App, Entity, Label, Role, frozen_map
+from .permission_checks import PermissionChecks
 from .relation_checks import RelationChecks
 from .source import DocPath
 from .suite_checks import SuiteChecks
 
 
-class ModelBuilder(FieldChecks, LayoutChecks, RelationChecks, GradingChecks, SuiteChecks):
+class ModelBuilder(
+    FieldChecks, LayoutChecks, RelationChecks, PermissionChecks, GradingChecks, SuiteChecks
+):
     """Builds an `App` from a `RawPackage`, adding every problem found to the package."""
 
     # -- the app ---------------------------------------------------------------------------
@@ -140,6 +143,8 @@ class ModelBuilder(FieldChecks, LayoutChecks, RelationChecks, GradingChecks, Sui
             child_of=child_of,
             validations=self.build_validations(name, doc, fields),
             related=self.build_related(name, doc),
+            owner=self.build_owner(name, doc, fields),
+            permissions=self.build_permissions(name, doc),
         )
 
     def _check_children(self, entities: Mapping[str, Entity]) -> None:

@@ -163,6 +163,34 @@ class Related:
     label: Label | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class Scope:
+    """Which records a role may act on: kind all, own, team, none, or when (with a formula)."""
+
+    kind: str
+    formula: str | None = None
+
+
+ALL_RECORDS, NO_RECORDS = Scope("all"), Scope("none")
+
+
+@dataclass(frozen=True, slots=True)
+class RolePermissions:
+    """What one role may do with one entity's records."""
+
+    read: Scope = NO_RECORDS
+    write: Scope = NO_RECORDS
+    delete: Scope = NO_RECORDS
+    export: Scope = NO_RECORDS
+    create: bool = False
+    import_: bool = False
+    hidden: frozenset[str] = frozenset()
+    readonly: frozenset[str] = frozenset()
+
+
+FULL_ACCESS = RolePermissions(ALL_RECORDS, ALL_RECORDS, ALL_RECORDS, ALL_RECORDS, True, True)
+
+
 @dataclass(frozen=True, slots=True, repr=False)
 class Entity:
     """A kind of record: one table, its fields, and how lists and forms show it."""
@@ -179,6 +207,10 @@ class Entity:
     child_of: str | None = None
     validations: tuple[Validation, ...] = ()
     related: Mapping[str, Related] = field(default_factory=frozen_map)
+    #: The link-to-user field that owns a record (None: the user who created it).
+    owner: str | None = None
+    #: By role; empty means every role may do everything (no `permissions:` in the config).
+    permissions: Mapping[str, RolePermissions] = field(default_factory=frozen_map)
 
     def __repr__(self) -> str:
         return f"<Entity {self.name}: {len(self.fields)} fields>"

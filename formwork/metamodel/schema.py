@@ -13,7 +13,14 @@ from pathlib import Path
 from typing import Any
 
 from .fieldtypes import FieldTypeRegistry
-from .schema_rules import RELATED, RULE_FIELD_KEYS, VALIDATIONS, grading_properties
+from .schema_rules import (
+    OWNER,
+    PERMISSIONS,
+    RELATED,
+    RULE_FIELD_KEYS,
+    VALIDATIONS,
+    grading_properties,
+)
 from .schema_tests import TEST_DEFS, suite_properties
 
 SCHEMA_DIR = Path(__file__).parent / "schema"
@@ -157,6 +164,8 @@ def entity_schema(types: FieldTypeRegistry) -> dict[str, Any]:
             },
             "validations": VALIDATIONS,
             "related": RELATED,
+            "owner": OWNER,
+            "permissions": PERMISSIONS,
             "list": {
                 "type": "object",
                 "additionalProperties": False,

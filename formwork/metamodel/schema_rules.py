@@ -166,3 +166,61 @@ def grading_properties() -> dict[str, Any]:
             },
         },
     }
+
+
+SCOPE = {
+    "description": "Which records: all, own (the owner field is the user), team (its owner is in "
+    "the user's team), none, or those matching a formula.",
+    "oneOf": [
+        {"enum": ["all", "own", "team", "none"]},
+        {
+            "type": "object",
+            "required": ["when"],
+            "additionalProperties": False,
+            "properties": {"when": formula("The records the role may act on.")},
+        },
+    ],
+}
+
+PERMISSIONS = {
+    "type": "object",
+    "description": "What each role may do with this entity's records. Without this key every "
+    "signed-in role may do everything; with it, roles not listed may do nothing.",
+    "propertyNames": {"pattern": NAME_PATTERN},
+    "additionalProperties": {
+        "oneOf": [
+            {"enum": ["all", "none"], "description": "Everything, or nothing."},
+            {
+                "type": "object",
+                "additionalProperties": False,
+                "properties": {
+                    "read": SCOPE,
+                    "write": SCOPE,
+                    "delete": SCOPE,
+                    "export": SCOPE,
+                    "create": {"type": "boolean", "default": False},
+                    "import": {"type": "boolean", "default": False},
+                    "hidden": {
+                        "type": "array",
+                        "items": {"type": "string"},
+                        "uniqueItems": True,
+                        "description": "Fields this role never sees (nor filters, sorts "
+                        "or searches on).",
+                    },
+                    "readonly": {
+                        "type": "array",
+                        "items": {"type": "string"},
+                        "uniqueItems": True,
+                        "description": "Fields this role sees but cannot write.",
+                    },
+                },
+            },
+        ]
+    },
+}
+
+OWNER = {
+    "type": "string",
+    "description": "The link-to-user field that makes a record someone's own, for the `own` and "
+    "`team` scopes (default: the user who created it).",
+}

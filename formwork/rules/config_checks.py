@@ -48,6 +48,14 @@ def formula_sites(app: App) -> Iterator[FormulaSite]:
                 expect = field.kind.value_type if is_value else BOOL
                 computes = field.name if key == "formula" else None
                 yield FormulaSite((*base, key), entity.name, source, expect, computes)
+        for role, permissions in entity.permissions.items():
+            for action in ("read", "write", "delete", "export"):
+                scope = getattr(permissions, action)
+                if action == "export" and scope is permissions.read:
+                    continue  # not written: export follows read
+                if scope.formula is not None:
+                    path = ("entities", entity.name, "permissions", role, action, "when")
+                    yield FormulaSite(path, entity.name, scope.formula, BOOL)
         for index, rule in enumerate(entity.validations):
             path: DocPath = ("entities", entity.name, "validations", index, "rule")
             yield FormulaSite(path, entity.name, rule.rule, BOOL)

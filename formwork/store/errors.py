@@ -111,3 +111,12 @@ class Conflict(RecordError):
             f"{entity} #{id} is at version {actual_version}, not {expected_version}: "
             "someone else changed it"
         )
+
+
+class Forbidden(RecordError):
+    """The user may not do this with any record of the entity (HTTP 403)."""
+
+    def __init__(self, action: str, entity: str) -> None:
+        super().__init__(f"You may not {action} {entity} records.")
+        self.action = action
+        self.entity = entity

@@ -91,10 +91,20 @@ class CompiledQuery:
 
 
 def compile_query(
-    app: App, tables: Tables, entity: Entity, query: Query, dialect: str = "sqlite"
+    app: App,
+    tables: Tables,
+    entity: Entity,
+    query: Query,
+    dialect: str = "sqlite",
+    hidden: frozenset[str] = frozenset(),
+    scope: Any = None,
 ) -> CompiledQuery:
-    """The SQL of `query`; QueryError (before any SQL runs) if it does not fit the model."""
-    builder = _Builder(app, tables, entity, dialect)
+    """The SQL of `query`; QueryError (before any SQL runs) if it does not fit the model.
+
+    `hidden` fields are unknown to this query (no filter, sort or search on them); `scope` is
+    the permission condition every row must meet.
+    """
+    builder = _Builder(app, tables, entity, dialect, hidden)
     errors: dict[str, list[str]] = {}
     conditions = []
     for index, item in enumerate(query.filters):
@@ -115,6 +125,8 @@ def compile_query(
     if errors:
         raise QueryError(errors)
     table = tables[entity.name]
+    if scope is not None:
+        conditions.append(scope)
     base = sa.select(table).where(*conditions)
     count = None
     if query.count:
@@ -127,15 +139,18 @@ def compile_query(
 
 
 class _Builder:
-    def __init__(self, app: App, tables: Tables, entity: Entity, dialect: str) -> None:
+    def __init__(
+        self, app: App, tables: Tables, entity: Entity, dialect: str, hidden: frozenset[str]
+    ) -> None:
         self.app = app
+        self.hidden = hidden
         self.entity = entity
         self.tables = tables
         self.table = tables[entity.name]
         self.dialect = dialect
 
     def field(self, name: Any) -> Field:
-        if isinstance(name, str) and name in self.entity.fields:
+        if isinstance(name, str) and name in self.entity.fields and name not in self.hidden:
             return self.entity.fields[name]
         if isinstance(name, str) and name in SYSTEM_FIELDS:
             kind = self.app.types[SYSTEM_FIELDS[name]]
@@ -235,7 +250,7 @@ class _Builder:
         return sa.not_(exists) if negate else exists
 
     def search(self, text: str) -> sa.ColumnElement[bool]:
-        columns = [self.table.c[name] for name in self.entity.list.search]
+        columns = [self.table.c[n] for n in self.entity.list.search if n not in self.hidden]
         if not columns:
             return sa.true()
         words = [
@@ -245,7 +260,10 @@ class _Builder:
         return sa.and_(*words)
 
     def keys(self, sort: tuple[str, ...] | None) -> tuple[Key, ...]:
-        wanted = list(self.entity.list.sort) if sort is None else [_sort_key(s) for s in sort]
+        if sort is None:  # the list's own order, less what this user may not see
+            wanted = [k for k in self.entity.list.sort if k.field not in self.hidden]
+        else:
+            wanted = [_sort_key(s) for s in sort]
         keys: list[Key] = []
         for item in wanted:
             try:

@@ -30,6 +30,7 @@ from .database import Database
 from .errors import (
     RECORD_KEY,
     Conflict,
+    Forbidden,
     NotFound,
     UnknownEntity,
     ValidationFailed,
@@ -89,38 +90,61 @@ class RecordService:
         self.policy.check(user, "read", ent)
         id = record_id(entity, id)
         with self.db.read() as conn:
-            record = self._load(conn, ent, id)
+            record = self._load(conn, ent, id, where=self.policy.row_filter(user, "read", ent))
             if record is None:
                 raise NotFound(entity, id)
-            return self._with_virtual(conn, ent, [record])[0]
+            return self._shown(ent, user, self._with_virtual(conn, ent, [record]))[0]
 
     def query(self, entity: str, query: Query | None = None, user: User = None) -> Page:
         """One page of records (without child rows); QueryError before any SQL if malformed."""
         ent = self._entity(entity)
         self.policy.check(user, "query", ent)
-        compiled = compile_query(self.app, self.tables, ent, query or Query(), self.db.dialect)
+        compiled = compile_query(
+            self.app,
+            self.tables,
+            ent,
+            query or Query(),
+            self.db.dialect,
+            hidden=self.policy.hidden(user, ent),
+            scope=self.policy.row_filter(user, "read", ent),
+        )
         with self.db.read() as conn:
             rows = conn.execute(compiled.statement).mappings().all()
             total = None
             if compiled.count_statement is not None:
                 total = conn.execute(compiled.count_statement).scalar_one()
             records = self._with_virtual(conn, ent, [record_from_row(ent, row) for row in rows])
-        return compiled.page(records, rows, total)
+        return compiled.page(self._shown(ent, user, records), rows, total)
 
     def history(self, entity: str, id: int, user: User = None) -> list[AuditEntry]:
         """The audit entries of a record, newest first."""
         ent = self._entity(entity)
         self.policy.check(user, "read", ent)
+        id = record_id(entity, id)
+        hidden = self.policy.hidden(user, ent)
+        scope = self.policy.row_filter(user, "read", ent)
         with self.db.read() as conn:
-            return read_history(conn, self.tables, entity, id)
+            # A restricted user sees the history of records in their scope only (so not of
+            # deleted ones); the unrestricted see every record's, deleted or not.
+            if scope is not None and self._load(conn, ent, id, where=scope) is None:
+                raise NotFound(entity, id)
+            entries = read_history(conn, self.tables, entity, id)
+        if not hidden:
+            return entries
+        return [
+            dataclasses.replace(e, changes={k: v for k, v in e.changes.items() if k not in hidden})
+            for e in entries
+        ]
 
     # -- writing ---------------------------------------------------------------------------
     def create(self, entity: str, data: Mapping[str, Any], user: User = None) -> Record:
         ent = self._writable(entity)
         self.policy.check(user, "create", ent)
+        self._guard_fields(ent, user, data)
         clean = self.cleaner.clean(ent, data, creating=True)
         with self._transaction(ent) as (conn, files):
-            return self._create(conn, files, ent, clean, actor_id(user))
+            record = self._create(conn, files, ent, clean, actor_id(user))
+        return self._shown(ent, user, [record])[0]
 
     def update(
         self, entity: str, id: int, data: Mapping[str, Any], version: int, user: User = None
@@ -129,9 +153,12 @@ class RecordService:
         ent = self._writable(entity)
         self.policy.check(user, "update", ent)
         id, version = record_id(entity, id), expected_version(version)
+        self._guard_fields(ent, user, data)
         clean = self.cleaner.clean(ent, data, creating=False)
         with self._transaction(ent) as (conn, files):
-            return self._update(conn, files, ent, id, clean, version, actor_id(user))
+            self._in_scope(conn, ent, id, user, "update")
+            record = self._update(conn, files, ent, id, clean, version, actor_id(user))
+        return self._shown(ent, user, [record])[0]
 
     def delete(self, entity: str, id: int, version: int, user: User = None) -> None:
         """Delete a record (and its child rows and files); refused while restrict links use it."""
@@ -139,6 +166,7 @@ class RecordService:
         self.policy.check(user, "delete", ent)
         id, version = record_id(entity, id), expected_version(version)
         with self._transaction(ent) as (conn, files):
+            self._in_scope(conn, ent, id, user, "delete")
             self._delete(conn, files, ent, id, version, actor_id(user), self.clock(), set())
 
     # -- internals -------------------------------------------------------------------------
@@ -168,9 +196,13 @@ class RecordService:
             raise
         files.commit()
 
-    def _load(self, conn: Connection, ent: Entity, id: int, lock: bool = False) -> Record | None:
+    def _load(
+        self, conn: Connection, ent: Entity, id: int, lock: bool = False, where: Any = None
+    ) -> Record | None:
         table = self.tables[ent.name]
         query = sa.select(table).where(table.c.id == id)
+        if where is not None:
+            query = query.where(where)
         if lock:
             query = query.with_for_update()
         row = conn.execute(query).mappings().first()
@@ -178,6 +210,41 @@ class RecordService:
             return None
         children = {f.name: self.rows.read(conn, f, id) for f in table_fields(ent)}
         return record_from_row(ent, row, children)
+
+    # -- permissions -----------------------------------------------------------------------
+    def _in_scope(self, conn: Connection, ent: Entity, id: int, user: User, action: str) -> None:
+        """NotFound for a record the user cannot see, Forbidden for one they only see."""
+        scope = self.policy.row_filter(user, action, ent)
+        if scope is None or self._load(conn, ent, id, where=scope) is not None:
+            return
+        if self._load(conn, ent, id, where=self.policy.row_filter(user, "read", ent)) is None:
+            raise NotFound(ent.name, id)
+        raise Forbidden(action, ent.label.get(self.app.default_locale, ent.name))
+
+    def _guard_fields(self, ent: Entity, user: User, data: Any) -> None:
+        """Hidden fields are unknown to the user; read-only ones cannot be written."""
+        hidden, readonly = self.policy.hidden(user, ent), self.policy.readonly(user, ent)
+        if not (hidden or readonly) or not isinstance(data, Mapping):
+            return
+        errors = {}
+        for name in data:
+            if name in hidden:
+                errors[str(name)] = [message("unknown_field")]
+            elif name in readonly:
+                errors[str(name)] = [message("not_writable")]
+        if errors:
+            raise ValidationFailed(errors)
+
+    def _shown(self, ent: Entity, user: User, records: list[Record]) -> list[Record]:
+        hidden = self.policy.hidden(user, ent)
+        if not hidden:
+            return records
+        return [
+            dataclasses.replace(
+                r, values=frozen_map({k: v for k, v in r.values.items() if k not in hidden})
+            )
+            for r in records
+        ]
 
     def _with_virtual(self, conn: Connection, ent: Entity, records: list[Record]) -> list[Record]:
         """The records with their virtual computed fields, computed as they are read."""

@@ -40,6 +40,7 @@ def add_system_tables(metadata: sa.MetaData) -> None:
         sa.Column("password_hash", sa.String(255)),
         sa.Column("roles", json_column(), nullable=False, default=list),
         sa.Column("active", sa.Boolean(), nullable=False, default=True),
+        sa.Column("team", sa.String(64)),
         sa.Column("created_at", UtcDateTime(), nullable=False),
     )
     sa.Table(

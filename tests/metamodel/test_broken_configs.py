@@ -16,7 +16,6 @@ from .conftest import BROKEN, BROKEN_CASES, expected_problems
 NOT_FROM_FILES = {
     "FW101": "test_a_missing_folder_is_reported",
     "FW108": "test_an_unreadable_file_is_reported",
-    "FW306": "no config key names a role yet (permissions come with a later issue)",
 }
 
 

@@ -10,20 +10,23 @@ as the CLI) is not restricted; the web and the API always act as an `Actor`.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
 
-from ..metamodel.model import FULL_ACCESS, App, Entity, RolePermissions, Scope
+from ..metamodel.model import FULL_ACCESS, App, Entity, RolePermissions, Scope, frozen_map
 from ..rules.checker import CheckedFormula, check
 from ..rules.functions import FunctionRegistry, SqlContext, default_functions
 from ..rules.ir import BOOL
 from ..rules.scope import Scope as FormulaScope
 from ..rules.sqlcompile import to_sql
-from .actor import Action, Actor
-from .errors import Forbidden
+from .actor import AccessPolicy, Action, Actor
+from .errors import Forbidden, ValidationFailed, message
+from .record import Record
 from .system import USER_TABLE
 from .tables import Tables
 
@@ -131,4 +134,34 @@ class ConfigPolicy:
         return to_sql(self._formulas[key], self.app, entity.name, self.tables, self.functions, ctx)
 
 
-__all__ = ["ConfigPolicy", "Forbidden", "Grant"]
+def guard_fields(policy: AccessPolicy, ent: Entity, user: Actor | int | None, data: Any) -> None:
+    """Hidden fields are unknown to the user; read-only ones cannot be written."""
+    hidden, readonly = policy.hidden(user, ent), policy.readonly(user, ent)
+    if not (hidden or readonly) or not isinstance(data, Mapping):
+        return
+    errors = {}
+    for name in data:
+        if name in hidden:
+            errors[str(name)] = [message("unknown_field")]
+        elif name in readonly:
+            errors[str(name)] = [message("not_writable")]
+    if errors:
+        raise ValidationFailed(errors)
+
+
+def shown(
+    policy: AccessPolicy, ent: Entity, user: Actor | int | None, records: list[Record]
+) -> list[Record]:
+    """The records without the fields the user may not see."""
+    hidden = policy.hidden(user, ent)
+    if not hidden:
+        return records
+    return [
+        dataclasses.replace(
+            r, values=frozen_map({k: v for k, v in r.values.items() if k not in hidden})
+        )
+        for r in records
+    ]
+
+
+__all__ = ["ConfigPolicy", "Forbidden", "Grant", "guard_fields", "shown"]

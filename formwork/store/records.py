@@ -38,6 +38,7 @@ from .errors import (
 )
 from .input_schema import CleanInput, InputCleaner, is_empty, table_fields
 from .numbering import assign_numbers
+from .permissions import guard_fields, shown
 from .query import Page, Query, compile_query
 from .record import Record, db_values, record_from_row
 from .record_rules import RuleRunner
@@ -93,7 +94,7 @@ class RecordService:
             record = self._load(conn, ent, id, where=self.policy.row_filter(user, "read", ent))
             if record is None:
                 raise NotFound(entity, id)
-            return self._shown(ent, user, self._with_virtual(conn, ent, [record]))[0]
+            return shown(self.policy, ent, user, self._with_virtual(conn, ent, [record]))[0]
 
     def query(self, entity: str, query: Query | None = None, user: User = None) -> Page:
         """One page of records (without child rows); QueryError before any SQL if malformed."""
@@ -114,7 +115,7 @@ class RecordService:
             if compiled.count_statement is not None:
                 total = conn.execute(compiled.count_statement).scalar_one()
             records = self._with_virtual(conn, ent, [record_from_row(ent, row) for row in rows])
-        return compiled.page(self._shown(ent, user, records), rows, total)
+        return compiled.page(shown(self.policy, ent, user, records), rows, total)
 
     def history(self, entity: str, id: int, user: User = None) -> list[AuditEntry]:
         """The audit entries of a record, newest first."""
@@ -140,11 +141,11 @@ class RecordService:
     def create(self, entity: str, data: Mapping[str, Any], user: User = None) -> Record:
         ent = self._writable(entity)
         self.policy.check(user, "create", ent)
-        self._guard_fields(ent, user, data)
+        guard_fields(self.policy, ent, user, data)
         clean = self.cleaner.clean(ent, data, creating=True)
         with self._transaction(ent) as (conn, files):
             record = self._create(conn, files, ent, clean, actor_id(user))
-        return self._shown(ent, user, [record])[0]
+        return shown(self.policy, ent, user, [record])[0]
 
     def update(
         self, entity: str, id: int, data: Mapping[str, Any], version: int, user: User = None
@@ -153,12 +154,12 @@ class RecordService:
         ent = self._writable(entity)
         self.policy.check(user, "update", ent)
         id, version = record_id(entity, id), expected_version(version)
-        self._guard_fields(ent, user, data)
+        guard_fields(self.policy, ent, user, data)
         clean = self.cleaner.clean(ent, data, creating=False)
         with self._transaction(ent) as (conn, files):
             self._in_scope(conn, ent, id, user, "update")
             record = self._update(conn, files, ent, id, clean, version, actor_id(user))
-        return self._shown(ent, user, [record])[0]
+        return shown(self.policy, ent, user, [record])[0]
 
     def delete(self, entity: str, id: int, version: int, user: User = None) -> None:
         """Delete a record (and its child rows and files); refused while restrict links use it."""
@@ -220,31 +221,6 @@ class RecordService:
         if self._load(conn, ent, id, where=self.policy.row_filter(user, "read", ent)) is None:
             raise NotFound(ent.name, id)
         raise Forbidden(action, ent.label.get(self.app.default_locale, ent.name))
-
-    def _guard_fields(self, ent: Entity, user: User, data: Any) -> None:
-        """Hidden fields are unknown to the user; read-only ones cannot be written."""
-        hidden, readonly = self.policy.hidden(user, ent), self.policy.readonly(user, ent)
-        if not (hidden or readonly) or not isinstance(data, Mapping):
-            return
-        errors = {}
-        for name in data:
-            if name in hidden:
-                errors[str(name)] = [message("unknown_field")]
-            elif name in readonly:
-                errors[str(name)] = [message("not_writable")]
-        if errors:
-            raise ValidationFailed(errors)
-
-    def _shown(self, ent: Entity, user: User, records: list[Record]) -> list[Record]:
-        hidden = self.policy.hidden(user, ent)
-        if not hidden:
-            return records
-        return [
-            dataclasses.replace(
-                r, values=frozen_map({k: v for k, v in r.values.items() if k not in hidden})
-            )
-            for r in records
-        ]
 
     def _with_virtual(self, conn: Connection, ent: Entity, records: list[Record]) -> list[Record]:
         """The records with their virtual computed fields, computed as they are read."""

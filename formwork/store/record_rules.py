@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 import sqlalchemy as sa
@@ -324,24 +324,7 @@ def active_override(
 
 def to_column(field: Field, value: Any) -> Any:
     """A formula's result as the field's column holds it (None when it cannot hold it)."""
-    if value is None:
-        return None
-    kind = field.kind.value_type
-    if kind == "number":
-        places = field.kind.places(field) if hasattr(field.kind, "places") else None
-        try:
-            if places is None:
-                number = int(Decimal(repr(float(value))).to_integral_value())
-                return number if abs(number) < 2**63 else None
-            quantum = Decimal(1).scaleb(-places)
-            result = Decimal(repr(float(value))).quantize(quantum)
-            return result if result.adjusted() < 20 - places else None
-        except (InvalidOperation, OverflowError, ValueError):
-            return None
-    if kind == "text" and isinstance(value, str):
-        limit = field.setting("max_length") or getattr(field.kind, "default_length", None)
-        return value[: int(limit)] if limit else value
-    return value
+    return None if value is None else field.kind.from_formula(value, field)
 
 
 def _formula_value(value: Any) -> Any:

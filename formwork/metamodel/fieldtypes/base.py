@@ -63,6 +63,13 @@ class FieldType:
         """Whether the column gets an index even if no list filters on it."""
         return False
 
+    def from_formula(self, value: Any, field: Field) -> Any:
+        """A formula's result (never None) as this field stores it; None if it cannot hold it.
+
+        Formulas compute numbers as floats; number types round them to what they keep.
+        """
+        return value
+
     def convert_existing(self, value: Any, field: Field) -> Any:
         """Convert a value stored under another type into this type; ValueError if it won't fit.
 

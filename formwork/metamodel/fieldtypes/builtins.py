@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any
 
 import marshmallow as ma
 import sqlalchemy as sa
 from marshmallow import validate
 
-from ..numbering import parse_pattern
+from ..numbering import NumberingPattern, parse_pattern
 from . import inputs
 from .base import FieldType, FieldTypeRegistry
 from .columns import ExactDecimal, UtcDateTime, json_column
@@ -32,6 +32,15 @@ _MAX_LENGTH = {
 
 CURRENCY_SYMBOLS = {"CNY": "¥", "USD": "$", "EUR": "€", "GBP": "£", "JPY": "¥", "HKD": "HK$"}
 YES_NO = {"zh": ("是", "否"), "en": ("Yes", "No")}
+
+
+def whole_number(value: Any) -> int | None:
+    """A formula's number rounded half up to a whole number (None beyond 64 bits)."""
+    try:
+        number = int(Decimal(repr(float(value))).quantize(Decimal(1), ROUND_HALF_UP))
+    except (InvalidOperation, OverflowError, ValueError):
+        return None
+    return number if abs(number) < 2**63 else None
 
 
 def _range(field: Field) -> list[validate.Validator]:
@@ -59,6 +68,9 @@ class Text(FieldType):
 
     def max_length(self, field: Field) -> int:
         return int(field.setting("max_length", self.default_length))
+
+    def from_formula(self, value: Any, field: Field) -> Any:
+        return str(value)[: self.max_length(field)]
 
     def column_type(self, field: Field) -> sa.types.TypeEngine[Any]:
         return sa.String(self.max_length(field))
@@ -117,6 +129,9 @@ class Integer(FieldType):
     def input_field(self, field: Field) -> ma.fields.Field:
         return inputs.Integer(validate=_range(field), allow_none=True)
 
+    def from_formula(self, value: Any, field: Field) -> Any:
+        return whole_number(value)
+
     def format(self, value: Any, field: Field, locale: str) -> str:
         return "" if value is None else f"{value:,}"
 
@@ -145,6 +160,14 @@ class DecimalType(FieldType):
 
     def column_type(self, field: Field) -> sa.types.TypeEngine[Any]:
         return ExactDecimal(20, self.places(field))
+
+    def from_formula(self, value: Any, field: Field) -> Any:
+        places = self.places(field)
+        try:
+            result = Decimal(repr(float(value))).quantize(Decimal(1).scaleb(-places))
+        except (InvalidOperation, OverflowError, ValueError):
+            return None
+        return result if result.adjusted() < 20 - places else None
 
     def input_field(self, field: Field) -> ma.fields.Field:
         return inputs.Number(places=self.places(field), validate=_range(field), allow_none=True)
@@ -275,6 +298,9 @@ class Select(FieldType):
     def input_field(self, field: Field) -> ma.fields.Field:
         return _Stripped(validate=validate.OneOf(field.option_values()), allow_none=True)
 
+    def from_formula(self, value: Any, field: Field) -> Any:
+        return value if value in field.option_values() else None
+
     def format(self, value: Any, field: Field, locale: str) -> str:
         for option in field.options:
             if option.value == value:
@@ -333,6 +359,10 @@ class Rating(FieldType):
 
     def column_type(self, field: Field) -> sa.types.TypeEngine[Any]:
         return sa.SmallInteger()
+
+    def from_formula(self, value: Any, field: Field) -> Any:
+        stars = whole_number(value)
+        return None if stars is None else max(0, min(int(field.setting("max", 5)), stars))
 
     def input_field(self, field: Field) -> ma.fields.Field:
         return inputs.Integer(validate=validate.Range(0, field.setting("max", 5)), allow_none=True)
@@ -554,7 +584,7 @@ class AutoNumber(FieldType):
     def input_field(self, field: Field) -> ma.fields.Field:
         return ma.fields.String(allow_none=True)
 
-    def pattern(self, field: Field):
+    def pattern(self, field: Field) -> NumberingPattern:
         return parse_pattern(field.setting("format"))
 
 

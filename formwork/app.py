@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from .runtime import Runtime, open_runtime
 
@@ -14,18 +15,33 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     """Build the web app. `config` overrides settings (same names as the FORMWORK_* variables,
     lower case, e.g. {"package": "...", "database_url": "..."})."""
     runtime = open_runtime(dict(config or {}))
-    app = Flask(__name__, instance_path=str(runtime.settings.instance))
+    settings = runtime.settings
+    app = Flask(
+        __name__,
+        instance_path=str(settings.instance),
+        template_folder="views/templates",
+        static_folder="views/static",
+    )
     app.config.update(
-        SECRET_KEY=runtime.settings.secret_key,
-        MAX_CONTENT_LENGTH=runtime.settings.max_upload_mb * 1024 * 1024,
+        SECRET_KEY=settings.secret_key,
+        MAX_CONTENT_LENGTH=settings.max_upload_mb * 1024 * 1024,
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=settings.https,
+        PREFERRED_URL_SCHEME="https" if settings.https else "http",
     )
+    if settings.proxies:
+        n = settings.proxies
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)  # type: ignore[method-assign]
     app.extensions["formwork"] = runtime
 
+    from .auth import init_app as init_auth
     from .views import init_app as init_views
+    from .views.headers import init_app as init_headers
 
+    init_headers(app, https=settings.https)
     init_views(app)
+    init_auth(app)
     return app
 
 

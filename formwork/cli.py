@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import code
+import secrets
 import sys
 from pathlib import Path
 from typing import Any
@@ -258,6 +259,84 @@ def shell(package: Path | None, database: str | None) -> None:
     }
     banner = f"Formwork shell — app {runtime.model.name}; names: {', '.join(names)}"
     code.interact(banner=banner, local=names)
+
+
+@main.group()
+def user() -> None:
+    """Manage the people who sign in (create the first admin here)."""
+
+
+def _user_store(package: Path | None, database: str | None) -> Any:
+    """The user store of the configured database; ends the command if it is not migrated."""
+    import sqlalchemy as sa
+
+    from .auth.users import UserStore
+    from .store.system import USER_TABLE
+
+    runtime = _open(package, database)
+    if not sa.inspect(runtime.db.engine).has_table(USER_TABLE):
+        click.echo("error: the database has no user table. Hint: run `formwork migrate`.", err=True)
+        sys.exit(1)
+    return UserStore.of(runtime)
+
+
+@user.command("create")
+@click.argument("username")
+@click.option("--role", "roles", multiple=True, metavar="ROLE", help="A role (repeatable).")
+@click.option("--display-name", default="", help="Name shown in the app [default: USERNAME].")
+@click.option("--email", default=None)
+@click.option("--team", default=None, help="The user's team (for the `team` row scope).")
+@click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
+@click.option(
+    "--generate-password",
+    is_flag=True,
+    help="Make up a strong password and print it (for a first demo login).",
+)
+@package_option
+@database_option
+def user_create(
+    username: str,
+    roles: tuple[str, ...],
+    display_name: str,
+    email: str | None,
+    team: str | None,
+    password_stdin: bool,
+    generate_password: bool,
+    package: Path | None,
+    database: str | None,
+) -> None:
+    """Create a user, e.g. the first admin: formwork user create alice --role admin."""
+    from .auth.users import UserError
+
+    store = _user_store(package, database)
+    if generate_password:
+        password = secrets.token_urlsafe(12)
+    elif password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    try:
+        created = store.create(username, display_name, password, roles, email, team)
+    except UserError as exc:
+        for name in exc.problems:
+            click.echo(f"error: {name}: {exc.message(name)}", err=True)
+        sys.exit(1)
+    roles_text = ", ".join(created.roles) or "—"
+    click.echo(f"Created user {created.username} (id {created.id}, roles: {roles_text}).")
+    if generate_password:
+        click.echo(f"Password: {password}")
+
+
+@user.command("list")
+@package_option
+@database_option
+def user_list(package: Path | None, database: str | None) -> None:
+    """List the users with their roles and status."""
+    for account in _user_store(package, database).list():
+        status = "active" if account.active else "inactive"
+        roles = ",".join(account.roles) or "-"
+        team = account.team or "-"
+        click.echo(f"{account.username}\t{account.display_name}\t{roles}\t{team}\t{status}")
 
 
 @main.command("schema")

@@ -46,6 +46,28 @@ SETTINGS: tuple[Setting, ...] = (
         "Signs session cookies; default: a random key kept in the instance folder.",
     ),
     Setting("max_upload_mb", 50, "Largest request body accepted, in megabytes."),
+    Setting(
+        "https",
+        False,
+        "true when the app is served over https: session cookies are then sent over https only.",
+    ),
+    Setting(
+        "proxies",
+        0,
+        "How many reverse proxies stand in front of the app; their X-Forwarded-* headers are "
+        "trusted (client address for the sign-in rate limit, https).",
+    ),
+    Setting(
+        "login_rate_limit",
+        "10 per minute",
+        "Sign-in attempts allowed per client address, e.g. '10 per minute; 100 per day'.",
+    ),
+    Setting(
+        "ratelimit_storage",
+        "memory://",
+        "Where rate-limit counters live (a Flask-Limiter storage URI, e.g. redis://host:6379); "
+        "memory:// counts per process.",
+    ),
 )
 _BY_NAME = {s.name: s for s in SETTINGS}
 
@@ -61,6 +83,10 @@ class Settings:
     database_url: str
     secret_key: str
     max_upload_mb: int
+    https: bool = False
+    proxies: int = 0
+    login_rate_limit: str = "10 per minute"
+    ratelimit_storage: str = "memory://"
 
     @property
     def files_dir(self) -> Path:
@@ -100,7 +126,47 @@ def load_settings(
         database_url=value("database_url") or sqlite_url(instance),
         secret_key=value("secret_key") or _instance_secret(instance),
         max_upload_mb=max_upload,
+        https=_flag("https", value("https")),
+        proxies=_whole("proxies", value("proxies")),
+        login_rate_limit=_rate_limit(value("login_rate_limit")),
+        ratelimit_storage=str(value("ratelimit_storage")),
     )
+
+
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off", ""}
+
+
+def _flag(name: str, raw: Any) -> bool:
+    if isinstance(raw, bool):
+        return raw
+    text = str(raw).strip().lower()
+    if text in _TRUE | _FALSE:
+        return text in _TRUE
+    raise SettingsError(f"{ENV_PREFIX}{name.upper()} must be true or false, not {raw!r}")
+
+
+def _whole(name: str, raw: Any) -> int:
+    try:
+        number = int(raw)
+    except ValueError:
+        number = -1
+    if number < 0:
+        raise SettingsError(f"{ENV_PREFIX}{name.upper()} must be a whole number, not {raw!r}")
+    return number
+
+
+def _rate_limit(raw: Any) -> str:
+    from limits import parse_many
+
+    try:
+        parse_many(str(raw))
+    except ValueError:
+        raise SettingsError(
+            f"{ENV_PREFIX}LOGIN_RATE_LIMIT {raw!r} is not a rate limit. "
+            "Hint: write e.g. '10 per minute' or '5/minute; 50/day'"
+        ) from None
+    return str(raw)
 
 
 def _instance_secret(instance: Path) -> str:

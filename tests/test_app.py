@@ -7,19 +7,33 @@ from pathlib import Path
 
 import pytest
 from flask import Flask
+from flask.testing import FlaskClient
 
 from formwork import create_app
 from formwork.app import runtime_of
 from formwork.metamodel import ConfigError
+from formwork.store.schema_sync import apply_sync
 from tests.conftest import CRM_PACKAGE
+from tests.pages import sign_in
+
+PASSWORD = "correct horse battery"
 
 
 @pytest.fixture
 def app(tmp_path: Path) -> Flask:
     flask_app = create_app({"instance": tmp_path, "package": CRM_PACKAGE})
     runtime = runtime_of(flask_app)
-    runtime.tables.metadata.create_all(runtime.db.engine)
+    apply_sync(runtime.db, runtime.model, runtime.tables, backup_dir=tmp_path)
     return flask_app
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    """A client signed in as a user without roles (every page needs a signed-in user)."""
+    app.extensions["formwork_users"].create("tester", "", PASSWORD, [])
+    signed_in = app.test_client()
+    assert sign_in(signed_in, "tester", PASSWORD).status_code == 303
+    return signed_in
 
 
 class _Cells(HTMLParser):
@@ -36,8 +50,8 @@ class _Cells(HTMLParser):
             self.cells.append(data.strip())
 
 
-def test_home_lists_every_entity_with_its_record_count(app: Flask) -> None:
-    response = app.test_client().get("/")
+def test_home_lists_every_entity_with_its_record_count(client: FlaskClient) -> None:
+    response = client.get("/")
     assert response.status_code == 200
     parser = _Cells()
     parser.feed(response.get_data(as_text=True))
@@ -49,8 +63,12 @@ def test_health_check(app: Flask) -> None:
     assert app.test_client().get("/healthz").json == {"status": "ok"}
 
 
-def test_unknown_page_is_404(app: Flask) -> None:
-    assert app.test_client().get("/nope").status_code == 404
+def test_unknown_page_is_404(client: FlaskClient) -> None:
+    assert client.get("/nope").status_code == 404
+
+
+def test_pages_need_a_signed_in_user(app: Flask) -> None:
+    assert app.test_client().get("/").location == "/login"
 
 
 def test_the_session_cookie_is_safe_by_default(app: Flask) -> None:

@@ -35,6 +35,14 @@ def test_environment_variables_override_defaults(tmp_path: Path) -> None:
     assert settings.secret_key == "k"
 
 
+def test_https_and_the_rate_limit_come_from_the_environment(tmp_path: Path) -> None:
+    environ = {"FORMWORK_HTTPS": "true", "FORMWORK_LOGIN_RATE_LIMIT": "5/minute; 50/day"}
+    settings = load_settings({"instance": tmp_path}, environ=environ)
+    assert settings.https is True
+    assert settings.login_rate_limit == "5/minute; 50/day"
+    assert load_settings({"instance": tmp_path}, environ={}).https is False
+
+
 def test_overrides_win_over_the_environment(tmp_path: Path) -> None:
     settings = load_settings(
         {"secret_key": "mine", "instance": tmp_path}, environ={"FORMWORK_SECRET_KEY": "env"}
@@ -48,6 +56,9 @@ def test_overrides_win_over_the_environment(tmp_path: Path) -> None:
         ({"FORMWORK_DATABSE_URL": "x"}, {}, "did you mean FORMWORK_DATABASE_URL"),
         ({}, {"pakage": "x"}, "did you mean package"),
         ({"FORMWORK_MAX_UPLOAD_MB": "lots"}, {}, "whole number"),
+        ({"FORMWORK_HTTPS": "maybe"}, {}, "true or false"),
+        ({"FORMWORK_PROXIES": "-1"}, {}, "whole number"),
+        ({"FORMWORK_LOGIN_RATE_LIMIT": "lots"}, {}, "Hint: write e.g. '10 per minute'"),
     ],
 )
 def test_bad_settings_are_refused_with_a_hint(

@@ -1,0 +1,76 @@
+"""Users, sign-in and the protections around it, wired into an app by `init_app`.
+
+- every page needs a signed-in user, except the sign-in page, the health check and static files;
+- every state-changing request (POST, PUT, PATCH, DELETE) needs a CSRF token (Flask-WTF);
+- sign-in attempts are rate-limited per client address (Flask-Limiter).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask, redirect, render_template, request, url_for
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
+from flask_wtf.csrf import CSRFError, CSRFProtect
+from werkzeug.exceptions import HTTPException
+from werkzeug.wrappers import Response
+
+from .admin import admin_users
+from .passwords import Passwords
+from .session import current_actor, current_user, login_user, logout, safe_next, users
+from .users import User, UserError, UserStore
+from .views import signin
+
+__all__ = [
+    "User",
+    "UserError",
+    "UserStore",
+    "current_actor",
+    "current_user",
+    "init_app",
+    "login_user",
+    "logout",
+    "users",
+]
+
+#: Endpoints anyone may reach without signing in.
+PUBLIC_ENDPOINTS = frozenset({"signin.login", "home.health", "static"})
+
+
+def init_app(app: Flask) -> None:
+    runtime = app.extensions["formwork"]
+    app.extensions["formwork_users"] = UserStore.of(runtime, Passwords())
+    CSRFProtect(app)
+    app.register_blueprint(signin)
+    app.register_blueprint(admin_users)
+    limiter = Limiter(get_remote_address, app=app, storage_uri=runtime.settings.ratelimit_storage)
+    # Wrapped here, per app, so each app counts with its own limiter and setting.
+    app.view_functions["signin.login"] = limiter.limit(
+        runtime.settings.login_rate_limit, methods=["POST"]
+    )(app.view_functions["signin.login"])
+    app.before_request(_require_sign_in)
+    app.context_processor(_template_context)
+    app.register_error_handler(CSRFError, _error_page)
+    for status in (403, 429):
+        app.register_error_handler(status, _error_page)
+
+
+def _require_sign_in() -> Response | None:
+    endpoint = request.endpoint or ""
+    if endpoint in PUBLIC_ENDPOINTS or endpoint.endswith(".static"):
+        return None
+    if current_user() is not None:
+        return None
+    target = safe_next(request.full_path.rstrip("?"))
+    return redirect(url_for("signin.login", next=target if target != "/" else None))
+
+
+def _template_context() -> dict[str, Any]:
+    return {"current_user": current_user()}
+
+
+def _error_page(error: HTTPException) -> tuple[str, int]:
+    status = error.code or 400
+    kind = "csrf" if isinstance(error, CSRFError) else str(status)
+    return render_template("error.html", kind=kind, status=status), status

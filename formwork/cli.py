@@ -5,6 +5,8 @@ from __future__ import annotations
 import code
 import secrets
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -39,16 +41,22 @@ def _overrides(package: Path | None, database: str | None) -> dict[str, Any]:
     return out
 
 
-def _open(package: Path | None, database: str | None) -> Runtime:
-    """Open the runtime; config and settings problems end the command with exit status 1/2."""
+@contextmanager
+def _problems_end_the_command() -> Iterator[None]:
+    """Config problems end the command with exit status 1, settings problems with 2."""
     try:
-        return open_runtime(_overrides(package, database))
+        yield
     except ConfigError as exc:
         click.echo(exc.report(), err=True)
         sys.exit(1)
     except SettingsError as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(2)
+
+
+def _open(package: Path | None, database: str | None) -> Runtime:
+    with _problems_end_the_command():
+        return open_runtime(_overrides(package, database))
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -232,14 +240,8 @@ def serve(package: Path | None, database: str | None, host: str, port: int, debu
     """Serve the app (the development server; put a WSGI server in front for production)."""
     from .app import create_app
 
-    try:
+    with _problems_end_the_command():
         app = create_app(_overrides(package, database))
-    except ConfigError as exc:
-        click.echo(exc.report(), err=True)
-        sys.exit(1)
-    except SettingsError as exc:
-        click.echo(f"error: {exc}", err=True)
-        sys.exit(2)
     click.echo(f"Serving {app.extensions['formwork'].model.name} on http://{host}:{port}/")
     app.run(host=host, port=port, debug=debug, use_reloader=debug)
 

@@ -27,8 +27,9 @@ from .rules.rulebook import RuleBook
 from .store.database import Database
 from .store.errors import RecordError, ValidationFailed
 from .store.record import Record
+from .store.record_rules import latest_explanation
 from .store.records import RecordService
-from .store.system import GRADE_TABLE, USER_TABLE
+from .store.system import USER_TABLE
 from .store.tables import Tables, build_tables
 
 
@@ -264,19 +265,8 @@ class _CaseRun:
                     self.failures.append(f"{what}: dimension {name} {part}: {problem}")
 
     def _explanation(self, grading: Grading, id: int) -> dict[str, Any] | None:
-        table = self.tables.system(GRADE_TABLE)
-        query = (
-            sa.select(table.c.explanation)
-            .where(
-                table.c.grading == grading.name,
-                table.c.entity == grading.entity,
-                table.c.record_id == id,
-            )
-            .order_by(table.c.id.desc())
-            .limit(1)
-        )
         with self.db.read() as conn:
-            return conn.execute(query).scalar()
+            return latest_explanation(conn, self.tables, grading.name, grading.entity, id)
 
     def _why(self, entity: Entity, id: int) -> Iterator[str]:
         """A line per grading of the record: how its score and grade came about."""

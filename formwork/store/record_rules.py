@@ -162,17 +162,7 @@ class RuleRunner:
             grade = manual["grade"]
             explanation = {**explanation, "grade": grade, "manual": json_safe(manual)}
         history = self.tables.system(GRADE_TABLE)
-        latest = conn.execute(
-            sa.select(history.c.explanation)
-            .where(
-                history.c.grading == spec.name,
-                history.c.entity == ent.name,
-                history.c.record_id == record_id,
-            )
-            .order_by(history.c.id.desc())
-            .limit(1)
-        ).scalar()
-        if latest != explanation:
+        if latest_explanation(conn, self.tables, spec.name, ent.name, record_id) != explanation:
             old_score = stored.get(spec.score_field)
             conn.execute(
                 history.insert(),
@@ -294,6 +284,23 @@ class RuleRunner:
         )
         self.propagate(ctx, ent, record_id, stored, {**stored, **updates}, user_id, now, depth)
         return changes
+
+
+def latest_explanation(
+    conn: Connection, tables: Tables, grading: str, entity: str, record_id: int
+) -> dict[str, Any] | None:
+    """The explanation of a record's current grade: its newest grade-history row's."""
+    history = tables.system(GRADE_TABLE)
+    return conn.execute(
+        sa.select(history.c.explanation)
+        .where(
+            history.c.grading == grading,
+            history.c.entity == entity,
+            history.c.record_id == record_id,
+        )
+        .order_by(history.c.id.desc())
+        .limit(1)
+    ).scalar()
 
 
 def active_override(

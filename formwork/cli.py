@@ -219,6 +219,30 @@ def regrade(
 
 
 @main.command()
+@click.argument("entity")
+@package_option
+@database_option
+def recompute(entity: str, package: Path | None, database: str | None) -> None:
+    """Recompute ENTITY's stored computed fields and grades (after a formula changed)."""
+    from .store.recompute import recompute_all
+
+    runtime = _open(package, database)
+    if entity not in runtime.model.entities or runtime.model.entity(entity).child_of:
+        click.echo(
+            f"error: no entity {entity!r}; entities: {', '.join(runtime.model.entities)}", err=True
+        )
+        sys.exit(2)
+    with click.progressbar(length=1, label=entity) as bar:
+
+        def advance(done: int, total: int) -> None:
+            bar.length = max(total, 1)
+            bar.update(done - bar.pos)
+
+        result = recompute_all(runtime.records, entity, progress=advance)
+    click.echo(f"{entity}: {result.total} records, {result.changed} changed")
+
+
+@main.command()
 @package_option
 @database_option
 def tick(package: Path | None, database: str | None) -> None:

@@ -122,3 +122,14 @@ def test_regrade_and_tick(tmp_path: Path) -> None:
     ticked = CliRunner().invoke(main, ["tick", *args], env=env)
     assert ticked.exit_code == 0
     assert "manual grades expired: 0" in ticked.output
+
+
+def test_recompute(tmp_path: Path) -> None:
+    database = f"sqlite:///{tmp_path / 'crm.db'}"
+    assert _migrate(CRM_PACKAGE, database, "--yes").exit_code == 0
+    args = ["-p", str(CRM_PACKAGE), "-d", database]
+    env = {"FORMWORK_INSTANCE": str(tmp_path)}
+    done = CliRunner().invoke(main, ["recompute", "customer", *args], env=env)
+    assert done.exit_code == 0, done.output
+    assert "customer: 0 records, 0 changed" in done.output
+    assert CliRunner().invoke(main, ["recompute", "nothing", *args], env=env).exit_code == 2

@@ -164,7 +164,8 @@ class DecimalType(FieldType):
     def from_formula(self, value: Any, field: Field) -> Any:
         places = self.places(field)
         try:
-            result = Decimal(repr(float(value))).quantize(Decimal(1).scaleb(-places))
+            quantum = Decimal(1).scaleb(-places)
+            result = Decimal(repr(float(value))).quantize(quantum, ROUND_HALF_UP)
         except (InvalidOperation, OverflowError, ValueError):
             return None
         return result if result.adjusted() < 20 - places else None

@@ -13,8 +13,7 @@ import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
 
-import sqlalchemy as sa
-
+from .batches import count_rows, id_batches
 from .records import RecordService
 
 DEFAULT_BATCH = 2_000
@@ -39,28 +38,14 @@ def recompute_all(
     ent = service.app.entity(entity)
     table = service.tables[entity]
     now = now or service.clock()
-    with service.db.read() as conn:
-        total = conn.execute(sa.select(sa.func.count()).select_from(table)).scalar_one()
-    done, changed, last_id = 0, 0, 0
-    while True:
-        with service.db.write() as conn:
-            ids = (
-                conn.execute(
-                    sa.select(table.c.id)
-                    .where(table.c.id > last_id)
-                    .order_by(table.c.id)
-                    .limit(batch_size)
-                )
-                .scalars()
-                .all()
-            )
-            if not ids:
-                break
-            ctx = service.runner.context(conn, now)
-            for record_id in ids:
-                if service.runner.recompute(ctx, ent, record_id, None, now, cause):
-                    changed += 1
-        last_id, done = ids[-1], done + len(ids)
+    total = count_rows(service.db, table)
+    done, changed = 0, 0
+    for conn, ids in id_batches(service.db, table, batch_size):
+        ctx = service.runner.context(conn, now)
+        for record_id in ids:
+            if service.runner.recompute(ctx, ent, record_id, None, now, cause):
+                changed += 1
+        done += len(ids)
         if progress is not None:
             progress(done, total)
     return RecomputeResult(entity, total, changed)

@@ -28,6 +28,7 @@ from ..rules.grading import CompiledGrading
 from ..rules.grading_sql import graded_select
 from ..rules.rulebook import RuleBook, formula_view
 from ..rules.sqlcompile import NotCompilable
+from .batches import count_rows, id_batches
 from .database import Database
 from .formula_context import StoreContext
 from .record_rules import RuleRunner
@@ -84,25 +85,10 @@ def regrade(
     """Re-grade every record of the grading's entity; batches of ids commit one by one."""
     job = _Regrade(db, app, tables, grading, cause, user_id, now or dt.datetime.now(dt.UTC))
     table = tables[grading.grading.entity]
-    with db.read() as conn:
-        total = conn.execute(sa.select(sa.func.count()).select_from(table)).scalar_one()
-    done, last_id = 0, 0
-    while True:
-        with db.write() as conn:
-            ids = (
-                conn.execute(
-                    sa.select(table.c.id)
-                    .where(table.c.id > last_id)
-                    .order_by(table.c.id)
-                    .limit(batch_size)
-                )
-                .scalars()
-                .all()
-            )
-            if not ids:
-                break
-            job.batch(conn, ids)
-        last_id, done = ids[-1], done + len(ids)
+    total, done = count_rows(db, table), 0
+    for conn, ids in id_batches(db, table, batch_size):
+        job.batch(conn, ids)
+        done += len(ids)
         if progress is not None:
             progress(done, total)
     return RegradeResult(grading.grading.name, total, job.changed, dict(job.transitions))

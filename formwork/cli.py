@@ -21,7 +21,7 @@ package_option = click.option(
     "-p",
     type=click.Path(file_okay=False, path_type=Path),
     default=None,
-    help="Config package folder [env FORMWORK_PACKAGE; default configs/engineering_crm].",
+    help="Config package folder [env FORMWORK_PACKAGE].",
 )
 database_option = click.option(
     "--database",

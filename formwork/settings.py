@@ -31,7 +31,7 @@ class Setting:
 
 
 SETTINGS: tuple[Setting, ...] = (
-    Setting("package", "configs/engineering_crm", "Folder of the config package to run."),
+    Setting("package", None, "Folder of the config package to run (required)."),
     Setting(
         "instance", "instance", "Folder for the SQLite database, uploaded files and the secret key."
     ),
@@ -115,6 +115,11 @@ def load_settings(
         setting = _BY_NAME[name]
         return environ.get(setting.env, setting.default)
 
+    if not value("package"):
+        raise SettingsError(
+            "no config package given. Hint: set FORMWORK_PACKAGE to the package folder "
+            "(the one with app.yaml), or pass --package"
+        )
     instance = Path(value("instance")).resolve()
     try:
         max_upload = int(value("max_upload_mb"))

@@ -32,7 +32,7 @@ def frozen_map(items: Mapping[str, Any] | None = None) -> Mapping[str, Any]:
 
 @dataclass(frozen=True, slots=True)
 class Label:
-    """Text in several locales, e.g. {"zh": "客户", "en": "Customer"}."""
+    """Text in several locales, e.g. {"zh": "订单", "en": "Order"}."""
 
     texts: Mapping[str, str]
 

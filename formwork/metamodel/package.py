@@ -169,7 +169,7 @@ def _first_existing(root: Path, stem: str) -> Path | None:
 
 
 def _display(root: Path, file: Path) -> str:
-    """File names in messages: relative to the package's parent, e.g. `engineering_crm/app.yaml`."""
+    """File names in messages: relative to the package's parent, e.g. `my_app/app.yaml`."""
     try:
         return str(file.relative_to(root.parent))
     except ValueError:

@@ -98,7 +98,7 @@ CODES: dict[str, Code] = {
         Code(
             "FW701",
             "Test step names no entity to create or record to change",
-            "Write `- customer: {…}` or `- update: name` with `set: {…}`.",
+            "Write `- order: {…}` or `- update: name` with `set: {…}`.",
         ),
         Code("FW702", "Unknown field in a test", "Name a field declared on the record's entity."),
         Code("FW703", "Name used twice in a test", "Case names and record names are unique."),

@@ -82,7 +82,7 @@ def render_reference(types: FieldTypeRegistry) -> str:
         "## Labels",
         "Every `label`, `plural_label`, `help` and `description`, and the app's `title`, is "
         "either plain text in the default locale or one text per locale: "
-        "`label: {zh: 客户, en: Customer}`. The default locale must be present; other locales "
+        "`label: {zh: 订单, en: Order}`. The default locale must be present; other locales "
         "must be listed in `locales`.",
         "## Entities (`entities/*.yaml`)",
         entity["title"],

@@ -199,7 +199,7 @@ def _type_hint(value: Any) -> str:
     if kinds in (["integer"], ["number"]):
         return "Write the number without quotes or units."
     if "object" in kinds and "string" in kinds:
-        return "Write text, or one text per locale: {zh: 客户, en: Customer}."
+        return "Write text, or one text per locale: {zh: 订单, en: Order}."
     if kinds == ["object"]:
         return "Write `key: value` lines indented below this key."
     if kinds == ["array"]:

@@ -1,6 +1,6 @@
 """The shape of a package's test files (`tests/*.yaml`): cases of given writes and expectations.
 
-A case creates records (`- customer: {…}`) or changes them (`- update: acme`, `set: {…}`) in
+A case creates records (`- order: {…}`) or changes them (`- update: acme`, `set: {…}`) in
 order, then checks what the records hold (`expect`) or that the last write was refused
 (`expect_errors`). What names refer to (entities, fields, `@keys`) is checked later, in
 `suite_checks`; `formwork.package_tests` runs the cases.

@@ -23,12 +23,12 @@ from ruamel.yaml.scalarbool import ScalarBoolean
 
 from .problems import Location, Problem
 
-#: A path into the merged document: keys and list indexes, e.g. ("entities", "customer", "fields").
+#: A path into the merged document: keys and list indexes, e.g. ("entities", "order", "fields").
 DocPath = tuple[str | int, ...]
 
 
 def format_path(path: DocPath) -> str:
-    """`("entities", "customer", "list", "columns", 2)` → `entities.customer.list.columns[2]`."""
+    """`("entities", "order", "list", "columns", 2)` → `entities.order.list.columns[2]`."""
     out = ""
     for part in path:
         if isinstance(part, int):

@@ -162,7 +162,7 @@ class _SuiteBuilder:
                 "FW701",
                 path,
                 f"the step {what}",
-                "Write one step per record: `- customer: {name: …}` (optionally `as: acme`), "
+                "Write one step per record: `- order: {title: …}` (optionally `as: acme`), "
                 "or `- update: acme` with `set: {…}`.",
             )
             return None

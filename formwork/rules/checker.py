@@ -36,7 +36,7 @@ class CheckedFormula:
         return frozenset(n.path[0] for n in ir.walk(self.root) if isinstance(n, ir.Ref))
 
     def links(self) -> frozenset[tuple[str, ...]]:
-        """Field paths that go through links (e.g. ("customer", "grade"))."""
+        """Field paths that go through links (e.g. ("account", "tier"))."""
         return frozenset(
             n.path for n in ir.walk(self.root) if isinstance(n, ir.Ref) and len(n.path) > 1
         )

@@ -34,7 +34,7 @@ class Const(Node):
 
 @dataclass(frozen=True, slots=True)
 class Ref(Node):
-    """A field of the record (`amount`) or, through links, of a linked record (`customer.grade`)."""
+    """A field of the record (`amount`) or, through links, of a linked record (`account.tier`)."""
 
     path: tuple[str, ...]
 

@@ -1,7 +1,7 @@
 """What a formula can see: the fields of its entity, linked records' fields, related records.
 
 A `Scope` answers the type checker's questions about names: `amount` is a number field,
-`customer.grade` goes through the `customer` link to a text field, `contracts` is a relation
+`account.tier` goes through the `account` link to a text field, `orders` is a relation
 (records of another entity pointing here) that aggregates can sum and count over.
 """
 

@@ -153,7 +153,7 @@ def _check_node(node: ast.AST) -> None:
             base = base.value
         if not isinstance(base, ast.Name):
             raise FormulaError(
-                "only field paths such as customer.grade may use a dot",
+                "only field paths such as account.tier may use a dot",
                 _col(node),
                 "Methods on values are not available; use functions: lower(name).",
             )

@@ -1,6 +1,6 @@
 """Auto-numbers: the next counter of a pattern period, taken inside the record's transaction.
 
-One fw_sequence row per field and period ("customer.code:2026"), bumped with a single
+One fw_sequence row per field and period ("order.number:2026"), bumped with a single
 `INSERT … ON CONFLICT (key) DO UPDATE SET value = value + 1 RETURNING value`. The statement is
 atomic and runs in the write transaction that inserts the record, so two writers never get the
 same number, and a write that fails rolls its number back: no duplicates and no gaps.

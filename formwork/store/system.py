@@ -59,7 +59,7 @@ def add_system_tables(metadata: sa.MetaData) -> None:
     sa.Table(
         SEQUENCE_TABLE,
         metadata,
-        #: "<entity>.<field>:<period>", e.g. "customer.code:2026".
+        #: "<entity>.<field>:<period>", e.g. "order.number:2026".
         sa.Column("key", sa.String(200), primary_key=True),
         sa.Column("value", sa.BigInteger(), nullable=False),
     )

@@ -54,9 +54,21 @@ def _problems_end_the_command() -> Iterator[None]:
         sys.exit(2)
 
 
-def _open(package: Path | None, database: str | None) -> Runtime:
+def _open(package: Path | None, database: str | None, migrated: bool = False) -> Runtime:
+    """The runtime; with `migrated`, the command also needs the database to match the config."""
     with _problems_end_the_command():
-        return open_runtime(_overrides(package, database))
+        runtime = open_runtime(_overrides(package, database))
+    if migrated:
+        from .store.schema_sync import plan_sync
+
+        if not plan_sync(runtime.db, runtime.model, runtime.tables).is_empty:
+            click.echo(
+                "error: the database does not match the config. "
+                "Hint: run `formwork plan` to see why, `formwork migrate` to fix it.",
+                err=True,
+            )
+            sys.exit(1)
+    return runtime
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -177,7 +189,7 @@ def regrade(
     """Re-grade every record of ENTITY in the database, in batches; safe to run again."""
     from .store.regrade import regrade as run_regrade
 
-    runtime = _open(package, database)
+    runtime = _open(package, database, migrated=True)
     if entity not in runtime.model.entities:
         click.echo(
             f"error: no entity {entity!r}; entities: {', '.join(runtime.model.entities)}", err=True
@@ -226,7 +238,7 @@ def recompute(entity: str, package: Path | None, database: str | None) -> None:
     """Recompute ENTITY's stored computed fields and grades (after a formula changed)."""
     from .store.recompute import recompute_all
 
-    runtime = _open(package, database)
+    runtime = _open(package, database, migrated=True)
     if entity not in runtime.model.entities or runtime.model.entity(entity).child_of:
         click.echo(
             f"error: no entity {entity!r}; entities: {', '.join(runtime.model.entities)}", err=True
@@ -249,7 +261,7 @@ def tick(package: Path | None, database: str | None) -> None:
     """Periodic work (run it from cron): expire manual grades whose time is up."""
     from .store.grade_overrides import expire_manual_grades
 
-    runtime = _open(package, database)
+    runtime = _open(package, database, migrated=True)
     expired = expire_manual_grades(runtime.records)
     click.echo(f"manual grades expired: {expired}")
 

@@ -133,3 +133,16 @@ def test_recompute(tmp_path: Path) -> None:
     assert done.exit_code == 0, done.output
     assert "customer: 0 records, 0 changed" in done.output
     assert CliRunner().invoke(main, ["recompute", "nothing", *args], env=env).exit_code == 2
+
+
+def test_jobs_refuse_a_database_that_does_not_match_the_config(tmp_path: Path) -> None:
+    database = f"sqlite:///{tmp_path / 'empty.db'}"
+    for command in (["tick"], ["regrade", "customer"], ["recompute", "customer"]):
+        result = CliRunner().invoke(
+            main,
+            [*command, "-p", str(CRM_PACKAGE), "-d", database],
+            env={"FORMWORK_INSTANCE": str(tmp_path)},
+        )
+        assert result.exit_code == 1, command
+        assert "formwork migrate" in result.output
+        assert "Traceback" not in result.output

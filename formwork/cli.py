@@ -278,6 +278,16 @@ def serve(package: Path | None, database: str | None, host: str, port: int, debu
 
     with _problems_end_the_command():
         app = create_app(_overrides(package, database))
+    runtime = app.extensions["formwork"]
+    from .store.schema_sync import plan_sync
+
+    if not plan_sync(runtime.db, runtime.model, runtime.tables).is_empty:
+        click.echo(
+            "error: the database does not match the config. "
+            "Hint: run `formwork plan` to see why, `formwork migrate` to fix it.",
+            err=True,
+        )
+        sys.exit(1)
     click.echo(f"Serving {app.extensions['formwork'].model.name} on http://{host}:{port}/")
     app.run(host=host, port=port, debug=debug, use_reloader=debug)
 

@@ -146,3 +146,14 @@ def test_jobs_refuse_a_database_that_does_not_match_the_config(tmp_path: Path) -
         assert result.exit_code == 1, command
         assert "formwork migrate" in result.output
         assert "Traceback" not in result.output
+
+
+def test_serve_refuses_a_database_that_does_not_match_the_config(tmp_path: Path) -> None:
+    database = f"sqlite:///{tmp_path / 'empty.db'}"
+    result = CliRunner().invoke(
+        main,
+        ["serve", "-p", str(CRM_PACKAGE), "-d", database],
+        env={"FORMWORK_INSTANCE": str(tmp_path)},
+    )
+    assert result.exit_code == 1
+    assert "formwork migrate" in result.output

@@ -217,6 +217,7 @@ def regrade(
                 grading,
                 batch_size=batch_size,
                 progress=advance,
+                runner=runtime.records.runner,
             )
         moves = ", ".join(
             f"{old or '—'}→{new}: {n}"

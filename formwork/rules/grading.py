@@ -21,7 +21,7 @@ from ..metamodel.model import App, Band, Grading
 from .checker import CheckedFormula, check
 from .functions import FunctionRegistry
 from .ir import BOOL, NUMBER
-from .pycompile import CompiledFormula, EvalContext, SourceGenerator, compile_formula
+from .pycompile import CompiledFormula, EvalContext, SourceGenerator
 from .scope import Scope
 
 SCORE_PLACES = 2
@@ -118,9 +118,6 @@ class CompiledGrading:
         ]
         self.total_weight = sum(d.weight for d in grading.dimensions) or 1.0
         self._scorecard = self._compile_scorecard()
-        self._condition_fns: list[CompiledFormula] = [
-            compile_formula(f, functions) for f in self.conditions
-        ]
 
     # -- Python -----------------------------------------------------------------------------
     def _compile_scorecard(self) -> CompiledFormula:

@@ -81,9 +81,14 @@ def regrade(
     batch_size: int = DEFAULT_BATCH,
     progress: Progress | None = None,
     now: dt.datetime | None = None,
+    runner: RuleRunner | None = None,
 ) -> RegradeResult:
-    """Re-grade every record of the grading's entity; batches of ids commit one by one."""
-    job = _Regrade(db, app, tables, grading, cause, user_id, now or dt.datetime.now(dt.UTC))
+    """Re-grade every record of the grading's entity; batches of ids commit one by one.
+
+    `runner` (a record service's) grades the records done one by one — manual grades, or a
+    grading without an SQL form; without one, one is made when first needed.
+    """
+    job = _Regrade(db, app, tables, grading, cause, user_id, now or dt.datetime.now(dt.UTC), runner)
     table = tables[grading.grading.entity]
     total, done = count_rows(db, table), 0
     for conn, ids in id_batches(db, table, batch_size):
@@ -106,13 +111,14 @@ class _Regrade:
         cause: str,
         user_id: int | None,
         now: dt.datetime,
+        runner: RuleRunner | None,
     ) -> None:
         self.app, self.tables, self.grading = app, tables, grading
+        self._runner = runner
         self.spec = grading.grading
         self.table = tables[self.spec.entity]
         self.cause, self.user_id, self.now = cause, user_id, now
         self.ctx = SqlContext(db.dialect, now.date())
-        self.runner = RuleRunner(app, tables, RuleBook(app))
         self.manual = _manually_graded(tables, self.spec.name, self.spec.entity, self.table, now)
         self.transitions: Counter[tuple[str | None, str]] = Counter()
         self.changed = 0
@@ -121,6 +127,12 @@ class _Regrade:
             self.in_sql = True
         except NotCompilable:
             self.in_sql = False
+
+    @property
+    def runner(self) -> RuleRunner:
+        if self._runner is None:  # compiling every formula of the app: only when needed
+            self._runner = RuleRunner(self.app, self.tables, RuleBook(self.app))
+        return self._runner
 
     def batch(self, conn: Connection, ids: list[int]) -> None:
         in_batch = self.table.c.id.between(ids[0], ids[-1])

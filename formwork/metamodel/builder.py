@@ -73,6 +73,8 @@ class ModelBuilder(
             location=self.location(("app",)),
             gradings=frozen_map(gradings),
             tests=frozen_map(tests),
+            navigation=tuple(app_doc.get("navigation") or ())
+            or tuple(name for name, e in entities.items() if not e.child_of),
         )
 
     def _check_locales(self, app_doc: Mapping[str, Any]) -> None:

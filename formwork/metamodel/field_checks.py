@@ -71,9 +71,7 @@ class FieldChecks(Checks):
             )
         label = self.label(spec.get("label", name), (*path, "label"))
         ok &= self._check_settings(kind.name, settings, path)
-        if spec.get("unique") and (
-            not kind.stored or kind.name in ("multiselect", "attachment", "longtext")
-        ):
+        if spec.get("unique") and (not kind.stored or kind.bulky or kind.name == "multiselect"):
             self.problem(
                 "FW308",
                 (*path, "unique"),

@@ -54,7 +54,7 @@ class LayoutChecks(Checks):
                 )
                 if field is None:
                     continue
-                if key == "filters" and field.type in ("longtext", "attachment"):
+                if key == "filters" and field.kind.bulky:
                     self.problem(
                         "FW308",
                         (*path, key, index),
@@ -88,6 +88,16 @@ class LayoutChecks(Checks):
                     "Sort on fields with an order: text, numbers, dates, select, autonumber.",
                 )
             sort.append(SortKey(name, item.startswith("-")))
+        board = doc.get("board")
+        if board is not None:
+            field = self.check_field_ref(fields, declared, board, (*path, "board"), stored=True)
+            if field is not None and field.type != "select":
+                self.problem(
+                    "FW308",
+                    (*path, "board"),
+                    f"{a(field.type)} field cannot be a board",
+                    "A board has a column per option: name a select field.",
+                )
         columns = doc.get("columns") or self._default_columns(fields, title)
         searchable = doc.get("search") or [f.name for f in fields.values() if f.searchable]
         return ListView(
@@ -96,12 +106,11 @@ class LayoutChecks(Checks):
             sort=tuple(sort),
             search=tuple(searchable),
             page_size=int(doc.get("page_size", 50)),
+            board=board,
         )
 
     def _default_columns(self, fields: Mapping[str, Field], title: str | None) -> list[str]:
-        stored = [
-            f.name for f in fields.values() if f.stored and f.type not in ("longtext", "attachment")
-        ]
+        stored = [f.name for f in fields.values() if f.stored and not f.kind.bulky]
         if title in stored:
             stored.remove(title)
             stored.insert(0, title)

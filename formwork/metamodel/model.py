@@ -130,6 +130,8 @@ class ListView:
     sort: tuple[SortKey, ...] = ()
     search: tuple[str, ...] = ()
     page_size: int = 50
+    #: A select field whose options are the columns of the board (kanban) view, or None.
+    board: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -248,6 +250,8 @@ class App:
     gradings: Mapping[str, Grading] = field(default_factory=frozen_map)
     #: The package's test suites (`tests/*.yaml`), by name.
     tests: Mapping[str, TestSuite] = field(default_factory=frozen_map)
+    #: Entities in the main menu, in order (default: every entity that is not a child).
+    navigation: tuple[str, ...] = ()
 
     def __repr__(self) -> str:
         return f"<App {self.name} {self.version}: {len(self.entities)} entities>"

@@ -186,6 +186,11 @@ def entity_schema(types: FieldTypeRegistry) -> dict[str, Any]:
                         "description": "Text-like fields the search box looks in "
                         "(default: the fields marked searchable).",
                     },
+                    "board": {
+                        "type": "string",
+                        "description": "A select field: the list also shows as a board (kanban) "
+                        "with a column per option, where dragging a card changes the field.",
+                    },
                     "page_size": {
                         "type": "integer",
                         "minimum": 5,

@@ -164,3 +164,40 @@ def test_numbering_patterns(
 def test_bad_numbering_patterns(pattern: str, reason: str) -> None:
     with pytest.raises(ValueError, match=reason):
         parse_pattern(pattern)
+
+
+RICH_TEXT = [
+    ("<p>Hello <strong>world</strong></p>", "<p>Hello <strong>world</strong></p>"),
+    ("<p onclick='x()'>a</p><script>alert(1)</script>", "<p>a</p>"),
+    ('<a href="javascript:alert(1)">x</a>', '<a rel="noopener noreferrer nofollow">x</a>'),
+    (
+        '<a href="https://example.com">x</a>',
+        '<a href="https://example.com" rel="noopener noreferrer nofollow">x</a>',
+    ),
+    ('<img src="x" onerror="alert(1)"><style>p{}</style>', None),
+    ("   ", None),
+]
+
+
+@pytest.mark.parametrize(("raw", "kept"), RICH_TEXT)
+def test_rich_text_keeps_only_safe_markup(raw: str, kept: str | None) -> None:
+    from formwork.metamodel.fieldtypes.text_types import RichText
+
+    kind = RichText()
+    spec = _field_of(kind)
+    assert kind.input_field(spec).deserialize(raw) == kept
+
+
+def test_rich_text_lists_as_plain_text() -> None:
+    from formwork.metamodel.fieldtypes.text_types import RichText
+
+    kind = RichText()
+    spec = _field_of(kind)
+    assert kind.format("<p>Hello</p><ul><li>one</li></ul>", spec, "en") == "Helloone"
+
+
+def _field_of(kind: Any) -> Any:
+    from formwork.metamodel.model import Field, Label
+    from formwork.metamodel.problems import Location
+
+    return Field("notes", "thing", kind, Label({"en": "Notes"}), Location("x.yaml", 1))

@@ -42,6 +42,9 @@ class FieldType:
     ordered: ClassVar[bool] = False
     #: Whether text search may look inside it.
     searchable: ClassVar[bool] = False
+    #: Whether values are too long or too structured to filter on, be unique or be a default
+    #: list column (long text, files).
+    bulky: ClassVar[bool] = False
     #: What formulas see: "number", "text", "bool", "date", "datetime", "list" (of text),
     #: "link" (a record of another entity), or None when formulas cannot use the field.
     value_type: ClassVar[str | None] = "text"

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from .base import FieldType, FieldTypeRegistry
 from .number_types import DecimalType, Integer, Money, Percent, Rating
-from .text_types import AutoNumber, Email, LongText, Phone, Text, Url
+from .text_types import AutoNumber, Email, LongText, Phone, RichText, Text, Url
 from .value_types import Attachment, Boolean, Date, DateTime, Link, MultiSelect, Select, Table
 
 BUILTIN_TYPES: tuple[type[FieldType], ...] = (
     Text,
     LongText,
+    RichText,
     Integer,
     DecimalType,
     Money,

@@ -1,4 +1,4 @@
-"""Text-like field types: text, longtext, email, phone, url, and generated numbers."""
+"""Text-like field types: text, longtext, richtext, email, phone, url, and generated numbers."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import re
 from typing import TYPE_CHECKING, Any
 
 import marshmallow as ma
+import nh3
 import sqlalchemy as sa
 from marshmallow import validate
 
@@ -70,16 +71,63 @@ class StrippedText(BlankIsNone, ma.fields.String):
     pass
 
 
+class _SanitizedHtml(StrippedText):
+    """Markup is sanitized before anything else sees it, so a value of only <script> is blank."""
+
+    def deserialize(
+        self, value: Any, attr: str | None = None, data: Any = None, **kwargs: Any
+    ) -> Any:
+        if isinstance(value, str):
+            value = sanitize_html(value)
+        return super().deserialize(value, attr, data, **kwargs)
+
+
 class LongText(Text):
     name = "longtext"
     description = "Several lines of text (notes, descriptions)."
     widget = "textarea"
     ordered = False
+    bulky = True
     settings = {"max_length": {**MAX_LENGTH, "default": 20000}}
     default_length = 20000
 
     def column_type(self, field: Field) -> sa.types.TypeEngine[Any]:
         return sa.Text()
+
+
+#: What rich text may keep: structure and emphasis, links, no scripts, styles or images.
+RICH_TEXT_TAGS = frozenset(
+    {"p", "br", "strong", "b", "em", "i", "u", "s", "ul", "ol", "li", "blockquote", "code"}
+    | {"pre", "h2", "h3", "h4", "a", "hr", "table", "thead", "tbody", "tr", "th", "td"}
+)
+
+
+def sanitize_html(html: str) -> str:
+    """`html` with only RICH_TEXT_TAGS left, links limited to http(s)/mailto (nh3/ammonia)."""
+    return nh3.clean(
+        html,
+        tags=set(RICH_TEXT_TAGS),
+        attributes={"a": {"href", "title"}},
+        url_schemes={"http", "https", "mailto"},
+        link_rel="noopener noreferrer nofollow",
+    )
+
+
+class RichText(LongText):
+    name = "richtext"
+    description = "Formatted text (paragraphs, lists, emphasis, links), kept as sanitized HTML."
+    widget = "richtext"
+    searchable = False
+
+    def input_field(self, field: Field) -> ma.fields.Field:
+        return _SanitizedHtml(validate=validate.Length(max=self.max_length(field)), allow_none=True)
+
+    def from_formula(self, value: Any, field: Field) -> Any:
+        return sanitize_html(str(value))[: self.max_length(field)]
+
+    def format(self, value: Any, field: Field, locale: str) -> str:
+        """The text without its markup (lists and exports show plain text)."""
+        return "" if value is None else " ".join(nh3.clean(value, tags=set()).split())
 
 
 class Email(Text):

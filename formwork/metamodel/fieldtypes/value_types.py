@@ -202,6 +202,7 @@ class Attachment(FieldType):
     value_type = None
     description = "Files kept on disk under the instance folder, with size and type limits."
     widget = "file"
+    bulky = True
     settings = {
         "max_files": {
             "type": "integer",

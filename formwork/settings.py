@@ -68,6 +68,11 @@ SETTINGS: tuple[Setting, ...] = (
         "Where rate-limit counters live (a Flask-Limiter storage URI, e.g. redis://host:6379); "
         "memory:// counts per process.",
     ),
+    Setting(
+        "timezone",
+        "UTC",
+        "The IANA time zone dates and times are shown in, e.g. Asia/Shanghai (stored in UTC).",
+    ),
 )
 _BY_NAME = {s.name: s for s in SETTINGS}
 
@@ -87,6 +92,7 @@ class Settings:
     proxies: int = 0
     login_rate_limit: str = "10 per minute"
     ratelimit_storage: str = "memory://"
+    timezone: str = "UTC"
 
     @property
     def files_dir(self) -> Path:
@@ -135,6 +141,7 @@ def load_settings(
         proxies=_whole("proxies", value("proxies")),
         login_rate_limit=_rate_limit(value("login_rate_limit")),
         ratelimit_storage=str(value("ratelimit_storage")),
+        timezone=_timezone(value("timezone")),
     )
 
 
@@ -170,6 +177,19 @@ def _rate_limit(raw: Any) -> str:
         raise SettingsError(
             f"{ENV_PREFIX}LOGIN_RATE_LIMIT {raw!r} is not a rate limit. "
             "Hint: write e.g. '10 per minute' or '5/minute; 50/day'"
+        ) from None
+    return str(raw)
+
+
+def _timezone(raw: Any) -> str:
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    try:
+        ZoneInfo(str(raw))
+    except (ZoneInfoNotFoundError, ValueError):
+        raise SettingsError(
+            f"{ENV_PREFIX}TIMEZONE {raw!r} is not a time zone. "
+            "Hint: use an IANA name such as Asia/Shanghai or UTC"
         ) from None
     return str(raw)
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
@@ -14,7 +13,7 @@ from formwork.app import runtime_of
 from formwork.metamodel import ConfigError
 from formwork.store.schema_sync import apply_sync
 from tests.conftest import CRM_PACKAGE
-from tests.pages import sign_in
+from tests.pages import Page, page, sign_in
 
 PASSWORD = "correct horse battery"
 
@@ -36,27 +35,27 @@ def client(app: Flask) -> FlaskClient:
     return signed_in
 
 
-class _Cells(HTMLParser):
-    def __init__(self) -> None:
-        super().__init__()
-        self.cells: list[str] = []
-        self._in_cell = False
-
-    def handle_starttag(self, tag: str, attrs: list) -> None:
-        self._in_cell = tag == "td"
-
-    def handle_data(self, data: str) -> None:
-        if self._in_cell and data.strip():
-            self.cells.append(data.strip())
-
-
-def test_home_lists_every_entity_with_its_record_count(client: FlaskClient) -> None:
+def test_home_shows_a_user_without_roles_no_records(client: FlaskClient) -> None:
     response = client.get("/")
     assert response.status_code == 200
-    parser = _Cells()
-    parser.feed(response.get_data(as_text=True))
-    assert "客户" in parser.cells and "联系人" in parser.cells
-    assert "工程大客户管理" in response.get_data(as_text=True)
+    html = response.get_data(as_text=True)
+    assert "工程大客户管理" in html
+    assert "count-customer" not in Page(html).ids
+
+
+def test_home_counts_only_the_records_in_the_users_scope(app: Flask) -> None:
+    users = app.extensions["formwork_users"]
+    mine = users.create("am1", "", PASSWORD, ["account_manager"])
+    other = users.create("am2", "", PASSWORD, ["account_manager"])
+    records = runtime_of(app).records
+    for owner, name in ((mine, "甲"), (other, "乙"), (other, "丙")):
+        records.create(
+            "customer", {"name": name, "customer_type": "开发商", "account_manager": owner.id}
+        )
+    client = app.test_client()
+    assert sign_in(client, "am1", PASSWORD).status_code == 303
+    home = page(client, "/")
+    assert home.text("count-customer") == "1"
 
 
 def test_health_check(app: Flask) -> None:

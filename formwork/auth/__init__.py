@@ -35,7 +35,7 @@ __all__ = [
 ]
 
 #: Endpoints anyone may reach without signing in.
-PUBLIC_ENDPOINTS = frozenset({"signin.login", "home.health", "static"})
+PUBLIC_ENDPOINTS = frozenset({"signin.login", "home.health", "static", "language.switch"})
 
 
 def init_app(app: Flask) -> None:

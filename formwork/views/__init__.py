@@ -1,30 +1,32 @@
-"""Web views. For now one home page listing the app's entities; the UI issue builds the rest.
+"""Web views: the home page, the generated record pages, languages and error pages.
 
-Templates live in `templates/` (the base layout is `_base.html`), static files in `static/`."""
+Templates live in `templates/` (the base layout is `_base.html`), static files in `static/`.
+Every page is server-rendered Jinja; htmx (vendored in `static/vendor/`) swaps partials that
+are real templates included by the full pages.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Flask, current_app, render_template
-from flask_htmx import HTMX
-from sqlalchemy import func, select
+from flask import Blueprint, Flask, render_template, request
+
+from ..store.query import Query
+from . import errors, i18n
+from .context import actor, can, entity_label, locale, model, service, template_globals
+from .records import records
 
 home = Blueprint("home", __name__)
 
 
 @home.get("/")
 def index() -> str:
-    runtime = current_app.extensions["formwork"]
-    model = runtime.model
-    locale = model.default_locale
+    """The entities of the menu the user may read, each with how many records they see."""
     rows = []
-    with runtime.db.read() as conn:
-        for entity in model.entities.values():
-            table = runtime.tables[entity.name]
-            count = conn.execute(select(func.count()).select_from(table)).scalar_one()
-            rows.append((entity.label.get(locale), entity.name, len(entity.fields), count))
-    return render_template("home.html", version=model.version, rows=rows)
+    for entity in navigation():
+        page = service().query(entity.name, Query(page_size=1), actor())
+        rows.append((entity, page.total, page.total_capped))
+    return render_template("home.html", rows=rows)
 
 
 @home.get("/healthz")
@@ -32,14 +34,39 @@ def health() -> dict[str, str]:
     return {"status": "ok"}
 
 
+def navigation() -> list[Any]:
+    """The menu's entities that the signed-in user may read."""
+    app = model()
+    return [app.entity(name) for name in app.navigation if can("read", app.entity(name))]
+
+
 def _site_context() -> dict[str, Any]:
-    """What the base layout needs on every page: the app's title and language."""
-    model = current_app.extensions["formwork"].model
-    locale = model.default_locale
-    return {"site_title": model.title.get(locale), "locale": locale}
+    """What the base layout needs on every page: the app's title, languages and menu."""
+    app = model()
+    current = locale()
+    menu = []
+    if actor() is not None:
+        menu = [(e.name, entity_label(e, plural=True)) for e in navigation()]
+    return {
+        "site_title": app.title.get(current),
+        "locale": current,
+        "locales": [(code, LANGUAGE_NAMES.get(code, code)) for code in app.locales],
+        "menu": menu,
+        "here": request.full_path.rstrip("?"),
+        **template_globals(),
+    }
+
+
+#: How each language names itself in the switch.
+LANGUAGE_NAMES = {"zh": "中文", "en": "English", "ja": "日本語", "ko": "한국어", "fr": "Français"}
 
 
 def init_app(app: Flask) -> None:
+    from flask_htmx import HTMX
+
     HTMX(app)
+    i18n.init_app(app, app.extensions["formwork"].settings.timezone)
+    errors.init_app(app)
     app.register_blueprint(home)
+    app.register_blueprint(records)
     app.context_processor(_site_context)

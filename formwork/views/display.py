@@ -1,0 +1,164 @@
+"""Field values as people read them in pages: escaped HTML for lists, detail pages and cards.
+
+`Display` turns one field's value into markup: option labels as coloured chips, links as the
+linked record's title (fetched for a whole page in one query per target), URLs and e-mail as
+safe links, rich text sanitized again on the way out, times in the configured zone. Plain
+text comes from the field type's own `format`, so exports and pages agree.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import sqlalchemy as sa
+from flask import url_for
+from markupsafe import Markup, escape
+
+from ..metamodel.fieldtypes.text_types import sanitize_html
+from ..metamodel.model import USER_ENTITY, App, Field
+from ..store.actor import Actor
+from ..store.records import RecordService
+from ..store.tables import USER_TABLE
+
+#: Option colours a config may name; anything else shows neutral.
+COLORS = frozenset(
+    {"red", "orange", "yellow", "green", "teal", "blue", "purple", "pink", "gray", "brown"}
+)
+SAFE_SCHEMES = ("http://", "https://")
+EXTERNAL_LINK = '<a href="{0}" rel="noopener noreferrer nofollow" target="_blank">{0}</a>'
+
+
+class LinkTitles:
+    """Titles of the records (and users) a page links to, looked up once per target entity.
+
+    Only records the viewer may read are named; others show as a bare number, so a link never
+    leaks a title the viewer's scope does not include.
+    """
+
+    def __init__(self, service: RecordService, user: Actor | None) -> None:
+        self.service = service
+        self.user = user
+        self.titles: dict[str, dict[int, str]] = defaultdict(dict)
+
+    def load(self, fields: Iterable[Field], rows: Iterable[Mapping[str, Any]]) -> LinkTitles:
+        wanted: dict[str, set[int]] = defaultdict(set)
+        links = [f for f in fields if f.type == "link"]
+        for row in rows:
+            for field in links:
+                value = row.get(field.name)
+                if isinstance(value, int) and value not in self.titles[field.setting("to")]:
+                    wanted[field.setting("to")].add(value)
+        for target, ids in wanted.items():
+            if ids:
+                self.titles[target].update(self._fetch(target, ids))
+        return self
+
+    def title(self, target: str, record_id: int) -> str | None:
+        return self.titles.get(target, {}).get(record_id)
+
+    def _fetch(self, target: str, ids: set[int]) -> dict[int, str]:
+        app: App = self.service.app
+        tables = self.service.tables
+        if target == USER_ENTITY:
+            users = tables.system(USER_TABLE)
+            query = sa.select(users.c.id, users.c.display_name).where(users.c.id.in_(ids))
+        else:
+            entity = app.entity(target)
+            table = tables[target]
+            policy = self.service.policy
+            title = entity.title_field
+            if not title or title in policy.hidden(self.user, entity):
+                return {}
+            try:
+                policy.check(self.user, "read", entity)
+            except Exception:  # the viewer cannot read that entity at all
+                return {}
+            query = sa.select(table.c.id, table.c[title]).where(table.c.id.in_(ids))
+            scope = policy.row_filter(self.user, "read", entity)
+            if scope is not None:
+                query = query.where(scope)
+        with self.service.db.read() as conn:
+            return {row[0]: str(row[1]) for row in conn.execute(query) if row[1] is not None}
+
+
+class Display:
+    """Renders values of one app for one request (locale, time zone, link titles)."""
+
+    def __init__(self, locale: str, timezone: str, titles: LinkTitles | None = None) -> None:
+        self.locale = locale
+        self.zone = ZoneInfo(timezone)
+        self.titles = titles
+
+    def text(self, field: Field, value: Any) -> str:
+        """The value as plain text (titles for links, local time for datetimes)."""
+        if value is None:
+            return ""
+        if field.type == "datetime" and isinstance(value, dt.datetime):
+            return self.local_time(value)
+        if field.type == "link" and self.titles is not None:
+            title = self.titles.title(field.setting("to"), value)
+            if title is not None:
+                return title
+        return field.kind.format(value, field, self.locale)
+
+    def local_time(self, value: dt.datetime) -> str:
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=dt.UTC)
+        return value.astimezone(self.zone).strftime("%Y-%m-%d %H:%M")
+
+    def html(self, field: Field, value: Any) -> Markup:
+        """The value as markup for a page; empty values show as an em dash."""
+        if value is None or value == [] or value == "":
+            return Markup('<span class="empty" aria-label="—">—</span>')
+        kind = field.type
+        if kind == "select":
+            return self._chip(field, value)
+        if kind == "multiselect":
+            return Markup(" ").join(self._chip(field, v) for v in value)
+        if kind == "link":
+            return self._link(field, value)
+        if kind == "url":
+            return self._url(value)
+        if kind == "email":
+            return Markup('<a href="mailto:{0}">{0}</a>').format(value)
+        if kind == "phone":
+            return Markup('<a href="tel:{0}">{1}</a>').format(
+                "".join(c for c in str(value) if c.isdigit() or c == "+"), value
+            )
+        if kind == "richtext":
+            return Markup('<div class="rich">{}</div>').format(Markup(sanitize_html(value)))
+        if kind == "longtext":
+            return Markup('<div class="longtext">{}</div>').format(value)
+        if kind == "rating":
+            top = field.setting("max", 5)
+            return Markup('<span class="rating" aria-label="{0}/{1}">{2}</span>').format(
+                value, top, self.text(field, value)
+            )
+        if kind == "attachment":
+            return Markup(", ").join(escape(item.get("name", "")) for item in value)
+        return escape(self.text(field, value))
+
+    def _chip(self, field: Field, value: Any) -> Markup:
+        option = next((o for o in field.options if o.value == value), None)
+        color = option.color if option is not None and option.color in COLORS else "none"
+        label = option.label.get(self.locale, value) if option is not None else value
+        return Markup('<span class="chip chip-{}">{}</span>').format(color, label)
+
+    def _link(self, field: Field, value: Any) -> Markup:
+        target = field.setting("to")
+        title = self.titles.title(target, value) if self.titles is not None else None
+        if target == USER_ENTITY:
+            return escape(title or f"#{value}")
+        if title is None:
+            return escape(f"#{value}")
+        href = url_for("records.detail", entity=target, id=value)
+        return Markup('<a href="{}">{}</a>').format(href, title)
+
+    def _url(self, value: str) -> Markup:
+        if not value.lower().startswith(SAFE_SCHEMES):
+            return escape(value)  # never a javascript: or data: link
+        return Markup(EXTERNAL_LINK).format(value)

@@ -1,0 +1,3 @@
+"""Routes of this page kind arrive with the UI issue's next commits."""
+
+from __future__ import annotations

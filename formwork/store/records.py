@@ -54,6 +54,10 @@ from .tables import Tables
 User = Actor | int | None
 
 
+class _RolledBack(Exception):
+    """Raised inside a dry run's transaction so that everything it did is rolled back."""
+
+
 def utc_now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
@@ -138,25 +142,37 @@ class RecordService:
         ]
 
     # -- writing ---------------------------------------------------------------------------
-    def create(self, entity: str, data: Mapping[str, Any], user: User = None) -> Record:
+    def create(
+        self, entity: str, data: Mapping[str, Any], user: User = None, dry_run: bool = False
+    ) -> Record:
+        """Create a record; with `dry_run`, do every check and rule, then roll it all back
+        (forms preview computed values this way, imports validate rows)."""
         ent = self._writable(entity)
         self.policy.check(user, "create", ent)
         guard_fields(self.policy, ent, user, data)
         clean = self.cleaner.clean(ent, data, creating=True)
-        with self._transaction(ent) as (conn, files):
+        with self._transaction(ent, dry_run) as (conn, files):
             record = self._create(conn, files, ent, clean, actor_id(user))
         return shown(self.policy, ent, user, [record])[0]
 
     def update(
-        self, entity: str, id: int, data: Mapping[str, Any], version: int, user: User = None
+        self,
+        entity: str,
+        id: int,
+        data: Mapping[str, Any],
+        version: int,
+        user: User = None,
+        dry_run: bool = False,
     ) -> Record:
-        """Change the given fields; Conflict if the record is no longer at `version`."""
+        """Change the given fields; Conflict if the record is no longer at `version`.
+
+        With `dry_run` every check and rule runs and then everything is rolled back."""
         ent = self._writable(entity)
         self.policy.check(user, "update", ent)
         id, version = record_id(entity, id), expected_version(version)
         guard_fields(self.policy, ent, user, data)
         clean = self.cleaner.clean(ent, data, creating=False)
-        with self._transaction(ent) as (conn, files):
+        with self._transaction(ent, dry_run) as (conn, files):
             self._in_scope(conn, ent, id, user, "update")
             record = self._update(conn, files, ent, id, clean, version, actor_id(user))
         return shown(self.policy, ent, user, [record])[0]
@@ -184,11 +200,18 @@ class RecordService:
         return ent
 
     @contextmanager
-    def _transaction(self, ent: Entity) -> Iterator[tuple[Connection, FileChanges]]:
+    def _transaction(
+        self, ent: Entity, dry_run: bool = False
+    ) -> Iterator[tuple[Connection, FileChanges]]:
         files = FileChanges()
         try:
             with self.db.write() as conn:
                 yield conn, files
+                if dry_run:
+                    raise _RolledBack
+        except _RolledBack:
+            files.rollback()
+            return
         except sa.exc.IntegrityError as exc:
             files.rollback()
             raise integrity_error(exc, ent) from exc

@@ -369,3 +369,24 @@ def test_the_access_policy_is_asked_before_anything_happens(
             call()
     assert [a[1] for a in asked] == ["create", "update", "delete", "read"]
     assert take_snapshot(records) == before
+
+
+def test_a_dry_run_create_computes_everything_and_keeps_nothing(records: RecordService) -> None:
+    preview = records.create("customer", {"name": "甲", "customer_type": "开发商"}, dry_run=True)
+    assert preview.values["name"] == "甲" and preview.values["code"]
+    assert records.query("customer").records == ()
+    real = records.create("customer", {"name": "甲", "customer_type": "开发商"})
+    assert real.values["code"] == preview.values["code"]  # the number was not used up
+
+
+def test_a_dry_run_update_changes_nothing(records: RecordService) -> None:
+    record = records.create("customer", {"name": "甲", "customer_type": "开发商"})
+    preview = records.update("customer", record.id, {"name": "乙"}, record.version, dry_run=True)
+    assert preview.values["name"] == "乙"
+    assert records.get("customer", record.id).values["name"] == "甲"
+    assert records.history("customer", record.id)[0].action == "create"
+
+
+def test_a_dry_run_still_refuses_bad_input(records: RecordService) -> None:
+    with pytest.raises(ValidationFailed):
+        records.create("customer", {"name": "", "customer_type": "开发商"}, dry_run=True)

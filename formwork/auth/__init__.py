@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Flask, redirect, render_template, request, url_for
+from flask import Blueprint, Flask, current_app, redirect, render_template, request, url_for
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_wtf.csrf import CSRFError, CSRFProtect
@@ -25,6 +25,7 @@ from .views import signin
 __all__ = [
     "User",
     "UserError",
+    "authenticates_itself",
     "UserStore",
     "current_actor",
     "current_user",
@@ -56,9 +57,23 @@ def init_app(app: Flask) -> None:
         app.register_error_handler(status, _error_page)
 
 
+#: Blueprints that authenticate their own requests (e.g. with API tokens) and answer for
+#: themselves when a request is not signed in; see `authenticates_itself`.
+SELF_AUTHENTICATED = "formwork_self_authenticated"
+
+
+def authenticates_itself(app: Flask, blueprint: Blueprint) -> None:
+    """Exempt a blueprint from the sign-in redirect and from the session's CSRF check: its
+    requests carry their own credentials (a token header, which a browser never adds)."""
+    app.extensions.setdefault(SELF_AUTHENTICATED, set()).add(blueprint.name)
+    app.extensions["csrf"].exempt(blueprint)
+
+
 def _require_sign_in() -> Response | None:
     endpoint = request.endpoint or ""
     if endpoint in PUBLIC_ENDPOINTS or endpoint.endswith(".static"):
+        return None
+    if request.blueprint in current_app.extensions.get(SELF_AUTHENTICATED, ()):
         return None
     if current_user() is not None:
         return None

@@ -25,8 +25,8 @@ from .views import signin
 __all__ = [
     "User",
     "UserError",
-    "authenticates_itself",
     "UserStore",
+    "authenticates_itself",
     "current_actor",
     "current_user",
     "init_app",

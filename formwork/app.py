@@ -8,13 +8,15 @@ from typing import Any
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+from .metamodel import App
 from .runtime import Runtime, open_runtime
 
 
-def create_app(config: Mapping[str, Any] | None = None) -> Flask:
+def create_app(config: Mapping[str, Any] | None = None, model: App | None = None) -> Flask:
     """Build the web app. `config` overrides settings (same names as the FORMWORK_* variables,
-    lower case, e.g. {"package": "...", "database_url": "..."})."""
-    runtime = open_runtime(dict(config or {}))
+    lower case, e.g. {"package": "...", "database_url": "..."}); `model` is the package's model
+    when the caller has loaded it already."""
+    runtime = open_runtime(dict(config or {}), model)
     settings = runtime.settings
     app = Flask(
         __name__,

@@ -29,10 +29,13 @@ class Runtime:
         self.db.dispose()
 
 
-def open_runtime(overrides: dict[str, Any] | None = None) -> Runtime:
-    """Load settings and the config package; ConfigError if the package is invalid."""
+def open_runtime(overrides: dict[str, Any] | None = None, model: App | None = None) -> Runtime:
+    """Load settings and the config package; ConfigError if the package is invalid.
+
+    `model`, when given, is used instead of loading the package again (it is immutable, so
+    tests and tools may share one)."""
     settings = load_settings(overrides)
-    model = load_app(settings.package)
+    model = model or load_app(settings.package)
     db = Database(settings.database_url)
     tables = build_tables(model)
     policy = ConfigPolicy(model, tables, db.dialect)

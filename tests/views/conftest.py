@@ -8,6 +8,7 @@ every role, and clients signed in as them.
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,7 +23,8 @@ from formwork import create_app
 from formwork.app import runtime_of
 from formwork.auth import User, UserStore
 from formwork.auth.passwords import Passwords
-from formwork.runtime import Runtime
+from formwork.metamodel import App
+from formwork.runtime import Runtime, open_runtime
 from formwork.store.records import Record
 from formwork.store.schema_sync import apply_sync
 from tests.conftest import CRM_PACKAGE
@@ -32,12 +34,23 @@ PASSWORD = "correct horse battery"
 CHEAP = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
 
 
+@pytest.fixture(scope="session")
+def migrated_crm(tmp_path_factory: pytest.TempPathFactory, crm_app: App) -> Path:
+    """An empty, migrated database of the reference app, made once; each test gets a copy."""
+    folder = tmp_path_factory.mktemp("crm-template")
+    runtime = open_runtime({"instance": folder, "package": CRM_PACKAGE}, crm_app)
+    apply_sync(runtime.db, runtime.model, runtime.tables, backup_dir=folder)
+    runtime.close()
+    return folder / "formwork.db"
+
+
 @pytest.fixture
-def app(tmp_path: Path) -> Iterator[Flask]:
-    """The reference app, migrated, with cheap password hashing; English unless a test asks."""
-    flask_app = create_app({"instance": tmp_path, "package": CRM_PACKAGE})
+def app(tmp_path: Path, crm_app: App, migrated_crm: Path) -> Iterator[Flask]:
+    """The reference app over a fresh copy of the migrated database, with cheap password
+    hashing; the UI is English unless a test asks for another language."""
+    shutil.copyfile(migrated_crm, tmp_path / "formwork.db")
+    flask_app = create_app({"instance": tmp_path, "package": CRM_PACKAGE}, crm_app)
     runtime = runtime_of(flask_app)
-    apply_sync(runtime.db, runtime.model, runtime.tables, backup_dir=tmp_path)
     flask_app.extensions["formwork_users"].passwords = Passwords(CHEAP)
     yield flask_app
     runtime.close()

@@ -13,7 +13,7 @@ from formwork.store.database import Database, sqlite_url
 ROOT = Path(__file__).resolve().parent.parent
 CRM_PACKAGE = ROOT / "configs" / "engineering_crm"
 
-pytest_plugins = ["tests.postgres"]
+pytest_plugins = ["tests.postgres", "tests.app_fixtures"]
 
 
 @pytest.fixture(scope="session")

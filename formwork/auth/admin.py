@@ -9,8 +9,10 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import get_locale, gettext
 from werkzeug.wrappers import Response
 
+from .passwords import MIN_LENGTH
 from .session import current_user, login_user, users
 from .users import User, UserError
 
@@ -26,7 +28,7 @@ def require_admin() -> None:
 
 @admin_users.get("")
 def index() -> str:
-    return render_template("auth/users.html", users=users().list(), **_roles())
+    return render_template("auth/users.html", users=users().list(), **_form_context())
 
 
 @admin_users.route("/new", methods=["GET", "POST"])
@@ -44,12 +46,12 @@ def create() -> Response | tuple[str, int] | str:
             )
         except UserError as exc:
             page = render_template(
-                "auth/user_new.html", form=form, problems=exc.problems, **_roles()
+                "auth/user_new.html", form=form, problems=_problems(exc), **_form_context()
             )
             return page, 422
         flash("user_created")
         return redirect(url_for(".edit", user_id=user.id), code=303)
-    return render_template("auth/user_new.html", form=form, problems={}, **_roles())
+    return render_template("auth/user_new.html", form=form, problems={}, **_form_context())
 
 
 @admin_users.route("/<int:user_id>", methods=["GET", "POST"])
@@ -67,7 +69,7 @@ def edit(user_id: int) -> Response | tuple[str, int] | str:
                 team=form.get("team", ""),
             )
         except UserError as exc:
-            return _edit_page(user, exc.problems, form), 422
+            return _edit_page(user, _problems(exc), form), 422
         flash("user_saved")
         return redirect(url_for(".edit", user_id=user_id), code=303)
     return _edit_page(user, {}, None)
@@ -79,7 +81,7 @@ def reset_password(user_id: int) -> Response | tuple[str, int]:
     try:
         changed = users().set_password(user_id, request.form.get("password", ""))
     except UserError as exc:
-        return _edit_page(user, exc.problems, None), 422
+        return _edit_page(user, _problems(exc), None), 422
     me = current_user()
     if me is not None and me.id == user_id:
         login_user(changed)  # keep this session; the user's other sessions end
@@ -89,7 +91,7 @@ def reset_password(user_id: int) -> Response | tuple[str, int]:
 
 def _edit_page(user: User, problems: dict[str, str], form: Any) -> str:
     return render_template(
-        "auth/user_edit.html", user=user, problems=problems, form=form, **_roles()
+        "auth/user_edit.html", user=user, problems=problems, form=form, **_form_context()
     )
 
 
@@ -100,10 +102,17 @@ def _user_or_404(user_id: int) -> User:
     return user
 
 
-def _roles() -> dict[str, Any]:
-    """The app's roles with their labels, in config order, for checkboxes and the list."""
+def _problems(error: UserError) -> dict[str, str]:
+    """The refused fields with their problems in the user's language."""
+    return {name: error.message(name, gettext) for name in error.problems}
+
+
+def _form_context() -> dict[str, Any]:
+    """The app's roles with their labels in the user's language, in config order (for
+    checkboxes and the list), and the shortest password allowed."""
     model = current_app.extensions["formwork"].model
-    locale = model.default_locale
+    locale = str(get_locale() or model.default_locale)
     return {
-        "role_labels": {name: role.label.get(locale, name) for name, role in model.roles.items()}
+        "role_labels": {name: role.label.get(locale, name) for name, role in model.roles.items()},
+        "min_password_length": MIN_LENGTH,
     }

@@ -2,15 +2,15 @@
 
 Usernames are kept in lower case and looked up case-insensitively. Passwords are stored only
 as argon2 hashes. Every change is validated first and refused as a whole with a `UserError`
-whose `problems` map a form field to a stable code (its English text is in `MESSAGES`; the
-templates carry the translations), so a refused change writes nothing.
+whose `problems` map a form field to a stable code (its English text is in `MESSAGES`, which
+the UI's catalogs translate), so a refused change writes nothing.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Collection, Iterable
+from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -28,19 +28,28 @@ ADMIN_ROLE = "admin"
 USERNAME = re.compile(r"[a-z0-9][a-z0-9._@-]{1,79}")
 EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 
+
+def N_(message: str) -> str:
+    """Mark `message` for the UI's catalogs (the admin pages translate it; see admin.py)."""
+    return message
+
+
+#: The text of each problem code, in English; `{roles}`, `{min_length}` and `{max_length}`
+#: are filled in by `UserError.message`.
 MESSAGES = {
-    "username_format": "2-80 characters: letters, digits and . _ @ -, starting with a letter "
-    "or digit.",
-    "username_taken": "This username is already taken.",
-    "display_name_too_long": "At most 200 characters.",
-    "team_too_long": "At most 64 characters.",
-    "email_format": "Not an email address.",
-    "password_too_short": f"At least {MIN_LENGTH} characters.",
-    "password_too_long": f"At most {MAX_LENGTH} characters.",
-    "password_is_username": "The password must not be the username.",
-    "role_unknown": "Unknown role; the app's roles are: {roles}.",
-    "last_admin": "This would leave no active administrator.",
-    "no_such_user": "No such user.",
+    "username_format": N_(
+        "2-80 characters: letters, digits and . _ @ -, starting with a letter or digit."
+    ),
+    "username_taken": N_("This username is already taken."),
+    "display_name_too_long": N_("At most 200 characters."),
+    "team_too_long": N_("At most 64 characters."),
+    "email_format": N_("Not an email address."),
+    "password_too_short": N_("At least {min_length} characters."),
+    "password_too_long": N_("At most {max_length} characters."),
+    "password_is_username": N_("The password must not be the username."),
+    "role_unknown": N_("Unknown role; the app's roles are: {roles}."),
+    "last_admin": N_("This would leave no active administrator."),
+    "no_such_user": N_("No such user."),
 }
 
 
@@ -53,8 +62,11 @@ class UserError(ValueError):
         text = "; ".join(f"{name}: {self.message(name)}" for name in problems)
         super().__init__(text)
 
-    def message(self, name: str) -> str:
-        return MESSAGES[self.problems[name]].format(roles=", ".join(self.roles))
+    def message(self, name: str, translate: Callable[[str], str] = str) -> str:
+        """The problem with field `name`, in English or through `translate` (a gettext)."""
+        return translate(MESSAGES[self.problems[name]]).format(
+            roles=", ".join(self.roles), min_length=MIN_LENGTH, max_length=MAX_LENGTH
+        )
 
 
 @dataclass(frozen=True, slots=True)

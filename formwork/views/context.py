@@ -6,9 +6,11 @@ request finds its app, user and language lives in one place.
 
 from __future__ import annotations
 
+from functools import cache
 from typing import Any
 
-from flask import abort, current_app
+from babel import Locale
+from flask import abort, current_app, session
 from flask_babel import get_locale
 
 from ..auth import current_actor
@@ -35,10 +37,32 @@ def actor() -> Actor | None:
     return current_actor()
 
 
+#: Where the session keeps the language the user chose with the switch.
+LOCALE_KEY = "fw_locale"
+
+
+def chosen_locale() -> str:
+    """The language the user chose with the switch, else the app's default."""
+    chosen = session.get(LOCALE_KEY)
+    return chosen if chosen in model().locales else model().default_locale
+
+
 def locale() -> str:
-    """The current UI locale as the config names it ("zh", "en", …)."""
+    """The request's language as the config names it ("zh", "en", "zh-CN", …); it follows
+    Flask-Babel's locale, so `force_locale` applies to labels too."""
     current = get_locale()
-    return str(current) if current is not None else model().default_locale
+    if current is None:
+        return model().default_locale
+    return _config_code(model().locales, str(current)) or model().default_locale
+
+
+@cache
+def _config_code(codes: tuple[str, ...], babel_name: str) -> str | None:
+    """The config's code for a Babel locale name ("zh_Hans_CN" → "zh-CN")."""
+    for code in codes:
+        if str(Locale.parse(code.replace("-", "_"))) == babel_name:
+            return code
+    return None
 
 
 def text(label: Label | None, fallback: str = "") -> str:

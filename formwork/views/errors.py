@@ -11,6 +11,7 @@ from flask import Flask, render_template, request
 from werkzeug.exceptions import HTTPException
 
 from ..store.errors import Conflict, Forbidden, NotFound, QueryError, UnknownEntity
+from .messages import translate_error
 
 PAGES = {404: "404", 403: "403", 400: "400", 409: "409", 405: "405", 413: "413"}
 
@@ -23,6 +24,11 @@ def error_page(status: int, detail: str | None = None) -> tuple[str, int]:
     ), status
 
 
+def _bad_query(error: QueryError) -> tuple[str, int]:
+    reasons = (translate_error(None, text) for texts in error.errors.values() for text in texts)
+    return error_page(400, "; ".join(reasons))
+
+
 def _http(error: HTTPException) -> tuple[str, int]:
     return error_page(error.code or 400)
 
@@ -31,7 +37,7 @@ def init_app(app: Flask) -> None:
     app.register_error_handler(NotFound, lambda e: error_page(404))
     app.register_error_handler(UnknownEntity, lambda e: error_page(404))
     app.register_error_handler(Forbidden, lambda e: error_page(403))
-    app.register_error_handler(QueryError, lambda e: error_page(400, str(e)))
+    app.register_error_handler(QueryError, _bad_query)
     app.register_error_handler(Conflict, lambda e: error_page(409))
     for status in (400, 404, 405, 413):
         app.register_error_handler(status, _http)

@@ -26,20 +26,13 @@ from flask_babel import Babel
 from werkzeug.wrappers import Response
 
 from ..auth.session import safe_next
+from .context import LOCALE_KEY, chosen_locale
 from .messages import error_text
 
 TRANSLATIONS = Path(__file__).resolve().parent.parent / "translations"
 DOMAIN = "messages"
-LOCALE_KEY = "fw_locale"
 
 language = Blueprint("language", __name__)
-
-
-def chosen_locale() -> str:
-    """The request's language as the config names it ("zh", "en", "zh-CN", …)."""
-    model = current_app.extensions["formwork"].model
-    chosen = session.get(LOCALE_KEY)
-    return chosen if chosen in model.locales else model.default_locale
 
 
 def select_locale() -> str:

@@ -1,0 +1,173 @@
+"""The filter panel of list and board pages, and the chips of the filters in use.
+
+The panel offers the list's configured filters the user may see: choice chips for selects,
+multiselects and yes/no fields, min/max inputs for numbers, dates and times, a choice of
+people for a link to users, and for a link to another entity the chosen records by title
+with a search-as-you-type picker. The chips name every filter in use, configured or only
+given in the URL, each with a link that removes it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from flask import current_app
+from flask_babel import gettext as _
+
+from ...metamodel.model import USER_ENTITY, Entity, Field
+from ..context import can, hidden_fields, locale, model, text
+from ..display import COLORS, Display
+from .list_params import ListParams, Pairs, filterable, is_range
+
+INPUT_TYPES = {"number": "number", "date": "date", "datetime": "date"}
+
+
+@dataclass(frozen=True)
+class Choice:
+    value: str
+    label: str
+    checked: bool
+    color: str = "none"
+
+
+@dataclass(frozen=True)
+class Control:
+    """One filter of the panel. `kind`: choices, range, users or records."""
+
+    field: Field
+    kind: str
+    label: str
+    choices: tuple[Choice, ...] = ()
+    low: str = ""
+    high: str = ""
+    input_type: str = "text"
+    problem: str | None = None
+    #: For a link to records: whether the user may search them (the picker).
+    pickable: bool = False
+
+    @property
+    def name(self) -> str:
+        return self.field.name
+
+    @property
+    def target(self) -> str | None:
+        return self.field.setting("to")
+
+
+@dataclass(frozen=True)
+class Chip:
+    """A filter in use: what it is, and the list state without it."""
+
+    name: str
+    label: str
+    text: str
+    rest: Pairs
+    problem: bool = False
+
+
+def filter_links(entity: Entity, params: ListParams) -> tuple[list[Field], list[dict[str, int]]]:
+    """The link fields the URL filters on and rows of the records it names, so that a
+    `Display` loads their titles along with the page's."""
+    fields = [entity.fields[n] for n in params.values if entity.fields[n].type == "link"]
+    rows = [{f.name: int(v)} for f in fields for v in params.values[f.name] if v.isdigit()]
+    return fields, rows
+
+
+def searchable(entity: Entity) -> bool:
+    """Whether the list has search fields the user may see (else no search box)."""
+    hidden = hidden_fields(entity)
+    return any(name not in hidden for name in entity.list.search)
+
+
+def controls(entity: Entity, params: ListParams, show: Display) -> list[Control]:
+    """The configured filters the user may see, as the URL has set them."""
+    fields = filterable(entity, hidden_fields(entity))
+    return [
+        control
+        for name in entity.list.filters
+        if name in fields
+        for control in [_control(fields[name], params, show)]
+        if control is not None
+    ]
+
+
+def chips(entity: Entity, params: ListParams, show: Display) -> list[Chip]:
+    result = []
+    for name in dict.fromkeys([*params.values, *params.ranges]):
+        field = entity.fields[name]
+        parts = []
+        if name in params.values:
+            parts.append(", ".join(_value_text(field, v, show) for v in params.values[name]))
+        if name in params.ranges:
+            parts.append(_range_text(*params.ranges[name]))
+        label = text(field.label, name)
+        problem = name in params.problems
+        result.append(Chip(name, label, "; ".join(parts), params.without(name), problem))
+    return result
+
+
+def _control(field: Field, params: ListParams, show: Display) -> Control | None:
+    chosen = params.values.get(field.name, ())
+    label = text(field.label, field.name)
+    problem = params.problems.get(field.name)
+    if field.kind.has_options or field.type == "boolean":
+        return Control(field, "choices", label, _choices(field, chosen), problem=problem)
+    if is_range(field):
+        low, high = params.ranges.get(field.name, ("", ""))
+        kind = INPUT_TYPES[field.kind.value_type or "number"]
+        return Control(field, "range", label, low=low, high=high, input_type=kind, problem=problem)
+    if field.type == "link" and field.setting("to") == USER_ENTITY:
+        return Control(field, "users", label, _people(chosen), problem=problem)
+    if field.type == "link":
+        records = tuple(Choice(v, _value_text(field, v, show), True) for v in chosen)
+        target = model().entities.get(field.setting("to"))
+        pickable = target is not None and not target.child_of and can("read", target)
+        return Control(field, "records", label, records, problem=problem, pickable=pickable)
+    return None
+
+
+def _choices(field: Field, chosen: Sequence[str]) -> tuple[Choice, ...]:
+    if field.type == "boolean":
+        return tuple(
+            Choice(value, label, value in chosen)
+            for value, label in (("true", _("Yes")), ("false", _("No")))
+        )
+    here = locale()
+    return tuple(
+        Choice(
+            o.value,
+            o.label.get(here, o.value),
+            o.value in chosen,
+            o.color if o.color in COLORS else "none",
+        )
+        for o in field.options
+    )
+
+
+def _people(chosen: Sequence[str]) -> tuple[Choice, ...]:
+    """Active users (and any inactive one the URL names), by display name."""
+    users = current_app.extensions["formwork_users"].list()
+    return tuple(
+        Choice(str(u.id), u.display_name, str(u.id) in chosen)
+        for u in sorted(users, key=lambda u: u.display_name.lower())
+        if u.active or str(u.id) in chosen
+    )
+
+
+def _value_text(field: Field, raw: str, show: Display) -> str:
+    if field.type == "boolean":
+        return _("Yes") if raw.lower() in ("true", "1", "yes", "on") else _("No")
+    if field.type == "link":
+        return show.text(field, int(raw)) if raw.isdigit() else raw
+    if field.kind.has_options:
+        value: Any = [raw] if field.type == "multiselect" else raw
+        return field.kind.format(value, field, locale()) or raw
+    return raw
+
+
+def _range_text(low: str, high: str) -> str:
+    if low and high:
+        return f"{low} – {high}"
+    return f"≥ {low}" if low else f"≤ {high}"

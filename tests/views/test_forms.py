@@ -753,3 +753,20 @@ def test_garbage_never_breaks_the_forms(jobs: Flask, worker: SignedIn, garbage: 
 )
 def test_bad_urls_are_4xx(worker: SignedIn, path: str) -> None:
     assert worker.get(path).status_code < 500
+
+
+def test_values_in_the_url_prefill_a_new_form(as_role, crm) -> None:
+    client = as_role("admin")
+    customer = crm.customer("甲方集团", owner=client.user)
+    html = client.get(f"/r/contact/new?customer={customer.id}&level=高层").get_data(as_text=True)
+    assert f'value="{customer.id}"' in html and "甲方集团" in html
+    assert re.search(r'value="高层"[^>]*(selected|checked)', html)
+
+
+@pytest.mark.parametrize("query", ["customer=abc", "customer=-4", "level=nope", "name=x&name=y"])
+def test_values_in_the_url_that_do_not_fit_are_left_out(as_role, query: str) -> None:
+    client = as_role("admin")
+    response = client.get(f"/r/contact/new?{query}")
+    assert response.status_code == 200
+    value = query.split("=")[1].split("&")[0]
+    assert f'value="{value}"' not in response.get_data(as_text=True)

@@ -18,6 +18,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import marshmallow as ma
+
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from werkzeug.datastructures import MultiDict
@@ -49,11 +51,29 @@ def new(entity: str) -> Page:
     form = RecordForm(ent, None, MultiDict(), _display([], []))
     if request.method == "GET":
         defaults = {f.name: f.default for f in ent.fields.values() if f.default is not None}
+        defaults |= _prefilled(form.editable_fields())
         form.values = form_values(model(), form.shown_fields(), defaults, form.zone)
         form.state = evaluate(service(), ent, typed_values(ent, defaults))
         return _page(form)
     form.values = _posted_values()
     return _submit(form)
+
+
+def _prefilled(fields: list[Field]) -> dict[str, Any]:
+    """Values given in the URL (`/r/contact/new?customer=12`, from a related list's "New"),
+    for fields the user may fill in; a value that does not convert is left out."""
+    values = {}
+    for field in fields:
+        raw = request.args.getlist(field.name)
+        if not raw or field.type in ("table", "attachment"):
+            continue
+        try:
+            value = field.kind.input_field(field).deserialize(raw if len(raw) > 1 else raw[0])
+        except ma.ValidationError:
+            continue
+        if value is not None:
+            values[field.name] = value
+    return values
 
 
 @records.route("/<entity>/<int:id>/edit", methods=["GET", "POST"])

@@ -19,7 +19,6 @@ import json
 from typing import Any
 
 import marshmallow as ma
-
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from werkzeug.datastructures import MultiDict

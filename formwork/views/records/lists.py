@@ -18,10 +18,8 @@ from flask import abort, render_template, request, url_for
 from werkzeug.wrappers import Response
 
 from ...metamodel.model import Entity, Field
-from ...store.query import Query
-from ...store.record import Record
 from ..context import actor, can, entity_or_404, hidden_fields, service, text
-from . import records
+from . import form_lookup, records
 from .list_bulk import (
     ACTIONS,
     Outcome,
@@ -102,11 +100,8 @@ def pick(entity: str) -> str:
     name = request.args.get("name", "")
     if not PARAM_NAME.match(name):
         abort(400)
-    words = " ".join(request.args.get("q", "").split())
-    found: list[Record] = []
-    if words:
-        query = Query(search=words, page_size=PICK_LIMIT, count=False)
-        found = list(service().query(ent.name, query, actor()).records)
+    words = request.args.get("q", "")
+    found = form_lookup.find(ent.name, words, PICK_LIMIT) if words.strip() else []
     return render_template("records/_list_pick.html", entity=ent, name=name, found=found)
 
 

@@ -34,6 +34,8 @@ class DimensionResult:
     points: float
     weight: float
     contribution: float
+    #: Index of the band that gave the points (None without bands, or when none matched).
+    band: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,12 +90,22 @@ def round_score(value: float) -> float:
     return math.floor(value * scale + 0.5 + ROUNDING_SLACK) / scale
 
 
-def band_points(value: float | None, bands: tuple[Band, ...]) -> float:
-    """Points of the first band whose min the value reaches (empty meets only a catch-all)."""
-    for band in bands:
+def band_index(value: float | None, bands: tuple[Band, ...]) -> int | None:
+    """The first band whose min the value reaches (empty meets only a catch-all), if any."""
+    for index, band in enumerate(bands):
         if band.min is None or (value is not None and value >= band.min):
-            return band.points
-    return 0.0
+            return index
+    return None
+
+
+def band_points(value: float | None, bands: tuple[Band, ...]) -> float:
+    index = band_index(value, bands)
+    return 0.0 if index is None else bands[index].points
+
+
+def contribution(points: float, weight: float, total_weight: float) -> float:
+    """What a dimension adds to the score, rounded as the score is."""
+    return round_score(points * weight / total_weight)
 
 
 def direct_points(value: float | None) -> float:
@@ -178,7 +190,12 @@ class CompiledGrading:
         score, base, grade, moved, values, points = self._scorecard(record, ctx)
         dimensions = tuple(
             DimensionResult(
-                d.name, value, point, d.weight, round_score(point * d.weight / self.total_weight)
+                d.name,
+                value,
+                point,
+                d.weight,
+                contribution(point, d.weight, self.total_weight),
+                band_index(value, d.bands) if d.bands else None,
             )
             for d, value, point in zip(self.grading.dimensions, values, points, strict=True)
         )

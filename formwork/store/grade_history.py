@@ -13,7 +13,8 @@ from typing import Any
 import sqlalchemy as sa
 
 from .actor import Actor
-from .record_rules import active_override, latest_explanation
+from .grade_rows import latest_explanation
+from .record_rules import active_override
 from .records import RecordService
 from .system import GRADE_TABLE
 

@@ -19,11 +19,14 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from ..metamodel.model import App, Entity, Field
+from ..rules.grade_explanation import Layout, compact, layout_key, same_inputs
 from ..rules.grading import CompiledGrading, GradeResult
 from ..rules.rulebook import EntityRules, RuleBook, formula_view
 from .audit import diff, json_safe, record_audit
 from .errors import RECORD_KEY, ValidationFailed, message
 from .formula_context import StoreContext
+from .grade_rows import latest_explanation as latest_explanation  # where callers look for it
+from .grade_rows import newest_row, store_layout
 from .input_schema import is_empty
 from .record import db_values
 from .system import GRADE_OVERRIDE_TABLE, GRADE_TABLE
@@ -155,17 +158,23 @@ class RuleRunner:
     ) -> dict[str, Any]:
         spec = grading.grading
         score = to_column(ent.fields[spec.score_field], result.score)
-        explanation = result.explanation()
         grade = result.grade
         manual = active_override(conn, self.tables, spec.name, ent.name, record_id, now)
         if manual is not None:
             grade = manual["grade"]
-            explanation = {**explanation, "grade": grade, "manual": json_safe(manual)}
-        history = self.tables.system(GRADE_TABLE)
-        if latest_explanation(conn, self.tables, spec.name, ent.name, record_id) != explanation:
+        layout = Layout.of(spec)
+        explanation = compact(layout, result, None if manual is None else json_safe(manual))
+        newest = newest_row(conn, self.tables, spec.name, ent.name, record_id)
+        if (
+            newest is None
+            or (newest.grade, newest.score) != (grade, result.score)
+            or not same_inputs(newest.explanation, explanation)
+        ):
+            if newest is None or layout_key(newest.explanation) != layout.key:
+                store_layout(conn, self.tables, layout, now)
             old_score = stored.get(spec.score_field)
             conn.execute(
-                history.insert(),
+                self.tables.system(GRADE_TABLE).insert(),
                 {
                     "grading": spec.name,
                     "entity": ent.name,
@@ -284,23 +293,6 @@ class RuleRunner:
         )
         self.propagate(ctx, ent, record_id, stored, {**stored, **updates}, user_id, now, depth)
         return changes
-
-
-def latest_explanation(
-    conn: Connection, tables: Tables, grading: str, entity: str, record_id: int
-) -> dict[str, Any] | None:
-    """The explanation of a record's current grade: its newest grade-history row's."""
-    history = tables.system(GRADE_TABLE)
-    return conn.execute(
-        sa.select(history.c.explanation)
-        .where(
-            history.c.grading == grading,
-            history.c.entity == entity,
-            history.c.record_id == record_id,
-        )
-        .order_by(history.c.id.desc())
-        .limit(1)
-    ).scalar()
 
 
 def active_override(

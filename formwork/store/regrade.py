@@ -1,11 +1,13 @@
 """Bulk re-grading and what-if, inside the database.
 
-`regrade` re-scores every record of a grading's entity in batches of ids, each batch one
-transaction (all or nothing), with the grading compiled to one SQL query: the rows whose
-score or grade changes go into the grade history with their explanation (INSERT … SELECT),
-and the records are then updated from those history rows, so the scorecard is computed once
-per record. Running it again after an interruption finishes the job (unchanged records are
-left alone), which is what makes it resumable.
+`regrade` re-scores every record of a grading's entity in windows of ids, each window one
+transaction (all or nothing), with the grading compiled to one SQL query. A record gets a
+history row (INSERT … SELECT) when its grade or score changes, or when only its explanation
+does (another version of the grading): its newest row then always explains its grade. The
+records are updated from the rows just written (UPDATE … FROM), so the scorecard is computed
+once per record; explanations are stored compactly (`rules.grade_explanation`), which is what
+keeps this within reach of a bare UPDATE. Running it again after an interruption finishes the
+job (records whose grade and explanation are current are left alone): it is resumable.
 
 `what_if` runs a changed grading against the stored grades without writing anything: the
 transition matrix and the records that would move.
@@ -15,7 +17,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -24,27 +26,30 @@ from sqlalchemy.engine import Connection
 
 from ..metamodel.model import App
 from ..rules.functions import SqlContext
+from ..rules.grade_explanation import Layout
 from ..rules.grading import CompiledGrading
-from ..rules.grading_sql import graded_select
+from ..rules.grading_sql import graded_select, same_explanation
 from ..rules.rulebook import RuleBook, formula_view
 from ..rules.sqlcompile import NotCompilable
-from .batches import count_rows, id_batches
+from .batches import count_rows
 from .database import Database
 from .formula_context import StoreContext
+from .grade_rows import store_layout
 from .record_rules import RuleRunner
 from .system import GRADE_OVERRIDE_TABLE, GRADE_TABLE
 from .tables import Tables
 
 Progress = Callable[[int, int], None]
-DEFAULT_BATCH = 20_000
+DEFAULT_BATCH = 50_000
 
 
 @dataclass(frozen=True)
 class RegradeResult:
     grading: str
     total: int
+    #: Records whose grade or score changed.
     changed: int
-    #: (old grade, new grade) → number of records.
+    #: (old grade, new grade) → number of records, for those that changed.
     transitions: dict[tuple[str | None, str], int] = field(default_factory=dict)
 
 
@@ -83,7 +88,7 @@ def regrade(
     now: dt.datetime | None = None,
     runner: RuleRunner | None = None,
 ) -> RegradeResult:
-    """Re-grade every record of the grading's entity; batches of ids commit one by one.
+    """Re-grade every record of the grading's entity; windows of ids commit one by one.
 
     `runner` (a record service's) grades the records done one by one — manual grades, or a
     grading without an SQL form; without one, one is made when first needed.
@@ -91,12 +96,34 @@ def regrade(
     job = _Regrade(db, app, tables, grading, cause, user_id, now or dt.datetime.now(dt.UTC), runner)
     table = tables[grading.grading.entity]
     total, done = count_rows(db, table), 0
-    for conn, ids in id_batches(db, table, batch_size):
-        job.batch(conn, ids)
-        done += len(ids)
+    for conn, after, last, count in _id_windows(db, table, batch_size):
+        job.batch(conn, table.c.id > after, table.c.id <= last)
+        done += count
         if progress is not None:
             progress(done, total)
     return RegradeResult(grading.grading.name, total, job.changed, dict(job.transitions))
+
+
+def _id_windows(
+    db: Database, table: sa.Table, size: int
+) -> Iterator[tuple[Connection, int, int, int]]:
+    """(connection, after, last, count) for each window of `size` ids (after < id <= last), in
+    id order, each in its own transaction — the ids themselves never leave the database."""
+    after = 0
+    while True:
+        with db.write() as conn:
+            window = (
+                sa.select(table.c.id)
+                .where(table.c.id > after)
+                .order_by(table.c.id)
+                .limit(size)
+                .subquery()
+            )
+            last, count = conn.execute(sa.select(sa.func.max(window.c.id), sa.func.count())).one()
+            if not count:
+                return
+            yield conn, after, last, count
+        after = last
 
 
 class _Regrade:
@@ -134,14 +161,13 @@ class _Regrade:
             self._runner = RuleRunner(self.app, self.tables, RuleBook(self.app))
         return self._runner
 
-    def batch(self, conn: Connection, ids: list[int]) -> None:
-        in_batch = self.table.c.id.between(ids[0], ids[-1])
+    def batch(self, conn: Connection, *in_batch: Any) -> None:
         if self.in_sql:
             self._in_sql(conn, in_batch)
             # Records with a manual grade keep it; their score is still brought up to date.
-            one_by_one = conn.execute(sa.select(self.table.c.id).where(in_batch, self.manual))
+            one_by_one = conn.execute(sa.select(self.table.c.id).where(*in_batch, self.manual))
         else:
-            one_by_one = conn.execute(sa.select(self.table.c.id).where(in_batch))
+            one_by_one = conn.execute(sa.select(self.table.c.id).where(*in_batch))
         ctx = StoreContext(conn, self.app, self.tables, self.now.date())
         entity = self.app.entity(self.spec.entity)
         for record_id in one_by_one.scalars().all():
@@ -152,11 +178,27 @@ class _Regrade:
                 self.transitions[moved] += 1
                 self.changed += 1
 
-    def _in_sql(self, conn: Connection, in_batch: Any) -> None:
+    def _in_sql(self, conn: Connection, in_batch: tuple[Any, ...]) -> None:
         history = self.tables.system(GRADE_TABLE)
         spec, table = self.spec, self.table
+        store_layout(conn, self.tables, Layout.of(spec), self.now)
         mark = conn.execute(sa.select(sa.func.coalesce(sa.func.max(history.c.id), 0))).scalar()
-        graded = graded_select(self.grading, self.tables, self.ctx, where=[in_batch, ~self.manual])
+        graded = graded_select(self.grading, self.tables, self.ctx, where=[*in_batch, ~self.manual])
+        # A record's newest row must explain its grade: a row goes in when the grade or score
+        # changes, and also when only the explanation does (another version of the grading,
+        # a value that moved within its band). Its newest row is only looked up in that case.
+        newest = history.alias("newest")
+        same = (
+            sa.select(same_explanation(self.ctx, self.grading, newest.c.explanation, graded))
+            .where(
+                newest.c.grading == spec.name,
+                newest.c.entity == spec.entity,
+                newest.c.record_id == graded.c.id,
+            )
+            .order_by(newest.c.id.desc())
+            .limit(1)
+            .scalar_subquery()
+        )
         columns = [
             "grading",
             "entity",
@@ -182,20 +224,28 @@ class _Regrade:
             graded.c.score,
             sa.literal(self.cause),
             graded.c.explanation,
-        ).where(graded.c.changed)
+        ).where(sa.or_(graded.c.changed, ~sa.func.coalesce(same, sa.false())))
         conn.execute(history.insert().from_select(columns, rows))
+        # The rows just written, found by id: no condition here may tempt the planner to the
+        # (entity, record_id) index, which would read every history row of the entity.
         fresh = sa.and_(
-            history.c.id > mark, history.c.grading == spec.name, history.c.entity == spec.entity
+            history.c.id > mark,
+            history.c.grading == spec.name,
+            history.c.at == sa.literal(self.now, history.c.at.type),
+        )
+        moved = sa.or_(
+            history.c.old_grade.is_distinct_from(history.c.new_grade),
+            history.c.old_score.is_distinct_from(history.c.new_score),
         )
         counts = conn.execute(
             sa.select(history.c.old_grade, history.c.new_grade, sa.func.count())
-            .where(fresh)
+            .where(fresh, moved)
             .group_by(history.c.old_grade, history.c.new_grade)
         ).all()
         # UPDATE … FROM the history rows just written: the scorecard is not computed twice.
         conn.execute(
             table.update()
-            .where(fresh, history.c.record_id == table.c.id)
+            .where(fresh, moved, history.c.record_id == table.c.id)
             .values({spec.score_field: history.c.new_score, spec.grade_field: history.c.new_grade})
         )
         for old, new, count in counts:
@@ -206,12 +256,14 @@ class _Regrade:
 def _manually_graded(
     tables: Tables, grading: str, entity: str, table: sa.Table, now: dt.datetime
 ) -> Any:
+    """Whether a record has a manual grade in force (as one uncorrelated IN: cheap per row)."""
     overrides = tables.system(GRADE_OVERRIDE_TABLE)
-    return sa.exists().where(
-        overrides.c.grading == grading,
-        overrides.c.entity == entity,
-        overrides.c.record_id == table.c.id,
-        sa.or_(overrides.c.expires_at.is_(None), overrides.c.expires_at > now),
+    return table.c.id.in_(
+        sa.select(overrides.c.record_id).where(
+            overrides.c.grading == grading,
+            overrides.c.entity == entity,
+            sa.or_(overrides.c.expires_at.is_(None), overrides.c.expires_at > now),
+        )
     )
 
 

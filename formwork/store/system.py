@@ -27,6 +27,7 @@ SEQUENCE_TABLE = "fw_sequence"
 COLUMN_LEDGER_TABLE = "fw_column"
 GRADE_TABLE = "fw_grade"
 GRADE_OVERRIDE_TABLE = "fw_grade_override"
+GRADE_LAYOUT_TABLE = "fw_grade_layout"
 
 
 def add_system_tables(metadata: sa.MetaData) -> None:
@@ -66,8 +67,9 @@ def add_system_tables(metadata: sa.MetaData) -> None:
     sa.Table(
         GRADE_TABLE,
         metadata,
-        #: Every change of a record's grade or score, with its explanation and cause; the
-        #: newest row of a record explains its current grade.
+        #: Every change of a record's grade, score or explanation, with its cause; the newest
+        #: row of a record explains its current grade. The explanation is stored compactly
+        #: (`rules.grade_explanation`: the inputs, read with the grading's layout).
         sa.Column("id", ID_TYPE, primary_key=True, autoincrement=True),
         sa.Column("grading", sa.String(64), nullable=False),
         sa.Column("entity", sa.String(64), nullable=False),
@@ -82,6 +84,16 @@ def add_system_tables(metadata: sa.MetaData) -> None:
         sa.Column("cause", sa.String(30), nullable=False),
         sa.Column("explanation", json_column(), nullable=False),
         sa.Index("ix_fw_grade_record", "entity", "record_id"),
+    )
+    sa.Table(
+        GRADE_LAYOUT_TABLE,
+        metadata,
+        #: Each version of a grading that explanations were written with, under its content's
+        #: hash: the names, weights and band points that turn stored inputs into explanations.
+        sa.Column("key", sa.String(32), primary_key=True),
+        sa.Column("grading", sa.String(64), nullable=False),
+        sa.Column("layout", json_column(), nullable=False),
+        sa.Column("at", UtcDateTime(), nullable=False),
     )
     sa.Table(
         GRADE_OVERRIDE_TABLE,

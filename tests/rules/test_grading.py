@@ -3,6 +3,7 @@ the same answers from the Python evaluation and from SQL."""
 
 from __future__ import annotations
 
+import json
 from decimal import Decimal
 from typing import Any
 
@@ -15,6 +16,7 @@ from formwork.metamodel import App
 from formwork.metamodel.model import Band, Dimension, GradeLevel, Grading, Label, Override
 from formwork.metamodel.problems import Location
 from formwork.rules.functions import FunctionRegistry, SqlContext
+from formwork.rules.grade_explanation import Layout, compact, expand
 from formwork.rules.grading import CompiledGrading, band_points
 from formwork.rules.grading_sql import graded_select
 from formwork.rules.pycompile import MemoryContext
@@ -183,4 +185,9 @@ def test_sql_grades_like_python(
         expected.score_grade,
     )
     assert row["override"] == expected.override
-    assert row["explanation"] == expected.explanation()
+    layout = Layout.of(grading.grading)
+    assert expand(row["explanation"], layout, row["score"], row["grade"]) == expected.explanation()
+    stored_by_python = json.loads(json.dumps(compact(layout, expected)))
+    assert (
+        expand(stored_by_python, layout, expected.score, expected.grade) == expected.explanation()
+    )

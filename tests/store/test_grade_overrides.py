@@ -15,6 +15,7 @@ from formwork.store.grade_overrides import (
     expire_manual_grades,
     set_manual_grade,
 )
+from formwork.store.grade_rows import latest_explanation
 from formwork.store.records import RecordService
 from formwork.store.regrade import regrade, what_if
 from formwork.store.system import GRADE_TABLE
@@ -31,6 +32,11 @@ def history(sales: RecordService, account: int) -> list[Any]:
         )
 
 
+def explained(sales: RecordService, account: int) -> Any:
+    with sales.db.read() as conn:
+        return latest_explanation(conn, sales.tables, "account_grade", "account", account)
+
+
 @pytest.fixture
 def account(sales: RecordService) -> int:
     return sales.create("account", {"name": "Acme"}).id
@@ -41,8 +47,9 @@ def test_a_manual_grade_wins_until_it_is_cleared(sales: RecordService, account: 
     assert sales.get("account", account)["grade"] == "A"
     last = history(sales, account)[-1]
     assert (last["old_grade"], last["new_grade"], last["cause"]) == ("C", "A", "manual")
-    assert last["explanation"]["manual"]["reason"] == "Strategic for 2027"
-    assert last["explanation"]["score_grade"] == "C", "the scorecard's own verdict stays visible"
+    why = explained(sales, account)
+    assert (why["grade"], why["manual"]["reason"]) == ("A", "Strategic for 2027")
+    assert why["score_grade"] == "C", "the scorecard's own verdict stays visible"
 
     sales.create("deal", {"title": "x", "amount": 300000, "stage": "won", "account": account})
     edited = sales.get("account", account)
@@ -51,6 +58,7 @@ def test_a_manual_grade_wins_until_it_is_cleared(sales: RecordService, account: 
     clear_manual_grade(sales, "account", account, "account_grade")
     assert sales.get("account", account)["grade"] == "C"
     assert history(sales, account)[-1]["cause"] == "manual"
+    assert "manual" not in explained(sales, account)
 
 
 def test_an_expired_manual_grade_hands_back_to_the_scorecard(
@@ -73,6 +81,7 @@ def test_bulk_regrade_and_what_if_keep_manual_grades(sales: RecordService, accou
     assert preview.transitions == {("B", "B"): 1, ("C", "C"): 1}
     regrade(sales.db, sales.app, sales.tables, grading)
     assert sales.get("account", account)["grade"] == "B"
+    assert explained(sales, account)["manual"]["reason"] == "Key reference"
     assert sales.get("account", other)["grade"] == "C"
 
 

@@ -12,6 +12,7 @@ import pytest
 import sqlalchemy as sa
 
 from formwork.store.errors import ValidationFailed
+from formwork.store.grade_rows import latest_explanation
 from formwork.store.records import RecordService
 from formwork.store.system import AUDIT_TABLE, GRADE_TABLE
 from tests.store.conftest import take_snapshot
@@ -117,11 +118,23 @@ def test_rollups_and_grades_follow_related_records(sales: RecordService) -> None
         ("C", "C", "related_edit"),
         ("C", "A", "related_edit"),
     ]
-    why = rows[-1]["explanation"]
+    with sales.db.read() as conn:
+        why = latest_explanation(conn, sales.tables, "account_grade", "account", account.id)
     assert [(d["name"], d["points"]) for d in why["dimensions"]] == [("size", 100), ("count", 50)]
 
     sales.delete("deal", won.id, won.version)
     assert sales.get("account", account.id)["deal_total"] == Decimal("900000.00")
+
+
+def test_an_edit_that_leaves_the_grade_and_its_inputs_alone_adds_no_grade_row(
+    sales: RecordService,
+) -> None:
+    account = sales.create("account", {"name": "Acme"})
+    deal(sales, account.id, amount="300000", stage="won")
+    rows = _grade_rows(sales, account.id)
+    account = sales.get("account", account.id)
+    sales.update("account", account.id, {"name": "Acme Ltd"}, account.version)
+    assert _grade_rows(sales, account.id) == rows
 
 
 def test_a_field_read_through_a_link_follows_the_linked_record(sales: RecordService) -> None:

@@ -1,9 +1,12 @@
-"""Bulk re-grading and what-if in the database: the same grades as a record write gives,
-history rows with their cause, batches that commit on their own, nothing written by what-if."""
+"""Bulk re-grading and what-if in the database: the same grades and explanations as a record
+write gives, history rows with their cause whenever a grade, score or explanation changes (and
+only then), explanations readable after the grading changes, batches that commit on their own,
+nothing written by what-if."""
 
 from __future__ import annotations
 
 import dataclasses
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -11,11 +14,15 @@ import sqlalchemy as sa
 
 from formwork.rules.grading import CompiledGrading
 from formwork.rules.rulebook import formula_view
+from formwork.store import grade_rows
 from formwork.store import regrade as regrade_module
 from formwork.store.formula_context import StoreContext
+from formwork.store.grade_rows import explanation_of, latest_explanation
 from formwork.store.records import RecordService
 from formwork.store.regrade import regrade, what_if
-from formwork.store.system import GRADE_TABLE
+from formwork.store.schema_sync import apply_sync
+from formwork.store.sync_ops import CreateTable
+from formwork.store.system import GRADE_LAYOUT_TABLE, GRADE_TABLE
 from tests.store.conftest import take_snapshot
 
 
@@ -72,33 +79,139 @@ def test_what_if_reports_transitions_and_movers_and_writes_nothing(sales: Record
     ]
 
 
+def history_rows(sales: RecordService, record_id: int | None = None) -> list[Any]:
+    table = sales.tables.system(GRADE_TABLE)
+    query = sa.select(table).order_by(table.c.id)
+    if record_id is not None:
+        query = query.where(table.c.record_id == record_id)
+    with sales.db.read() as conn:
+        return list(conn.execute(query).mappings())
+
+
+def explained(sales: RecordService, record_id: int) -> Any:
+    with sales.db.read() as conn:
+        return latest_explanation(conn, sales.tables, "account_grade", "account", record_id)
+
+
+def evaluated(sales: RecordService, grading: CompiledGrading, record_id: int) -> Any:
+    stored = sales.get("account", record_id)
+    with sales.db.read() as conn:
+        ctx = StoreContext(conn, sales.app, sales.tables, sales.clock().date())
+        view = formula_view(sales.app.entity("account"), stored.values, record_id)
+        return grading.evaluate(view, ctx)
+
+
 def test_regrade_writes_what_a_record_write_would(sales: RecordService) -> None:
     made = accounts(sales)
     grading = lowered(sales)
     result = regrade(sales.db, sales.app, sales.tables, grading, batch_size=2)
     assert (result.total, result.changed) == (4, 3)
     assert result.transitions == {("C", "A"): 2, ("B", "A"): 1}
-    history = sales.tables.system(GRADE_TABLE)
-    causes = []
+    for record in made.values():
+        stored = sales.get("account", record.id)
+        expected = evaluated(sales, grading, record.id)
+        assert (float(stored["score"]), stored["grade"]) == (expected.score, expected.grade)
+        assert explained(sales, record.id) == expected.explanation()
+        assert history_rows(sales, record.id)[-1]["cause"] == "bulk_regrade"
+    # "none" keeps C, but its explanation names the new thresholds: its row says C → C.
+    (last,) = [r for r in history_rows(sales, made["none"].id) if r["cause"] == "bulk_regrade"]
+    assert (last["old_grade"], last["new_grade"]) == ("C", "C")
+
+
+def test_a_rerun_changes_nothing_and_writes_nothing(sales: RecordService) -> None:
+    accounts(sales)
+    grading = lowered(sales)
+    regrade(sales.db, sales.app, sales.tables, grading)
+    before = take_snapshot(sales)
+    assert regrade(sales.db, sales.app, sales.tables, grading).changed == 0
+    assert take_snapshot(sales) == before
+
+
+def test_grades_written_by_record_edits_are_not_rewritten_by_the_same_grading(
+    sales: RecordService,
+) -> None:
+    """Explanations written in Python (10000000.0) and in SQL (10000000) compare by value."""
+    made = accounts(sales)
+    before = take_snapshot(sales)
+    grading = sales.rules["account"].gradings[0]
+    assert regrade(sales.db, sales.app, sales.tables, grading).changed == 0
+    assert take_snapshot(sales) == before
+    assert {n: explained(sales, r.id)["score"] for n, r in made.items()} == {
+        "none": 7.0,
+        "one": 49.5,
+        "two": 57.0,
+        "big": 49.5,
+    }
+
+
+def test_a_grading_change_that_moves_no_grade_still_renews_the_explanations(
+    sales: RecordService,
+) -> None:
+    made = accounts(sales)
+    spec = sales.app.gradings["account_grade"]
+    # No account reaches 1,000,000, so new points for that band move no score.
+    size = spec.dimensions[0]
+    bands = (dataclasses.replace(size.bands[0], points=90), *size.bands[1:])
+    changed_spec = dataclasses.replace(
+        spec, dimensions=(dataclasses.replace(size, bands=bands), *spec.dimensions[1:])
+    )
+    grading = CompiledGrading(sales.app, changed_spec, sales.rules.functions)
+    result = regrade(sales.db, sales.app, sales.tables, grading)
+    assert (result.changed, result.transitions) == (0, {})
+    for record in made.values():
+        rows = history_rows(sales, record.id)
+        assert (rows[-1]["old_grade"], rows[-1]["cause"]) == (rows[-1]["new_grade"], "bulk_regrade")
+        assert explained(sales, record.id) == evaluated(sales, grading, record.id).explanation()
+
+
+def test_explanations_stay_readable_after_the_grading_changes(
+    sales: RecordService, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    made = accounts(sales)
+    two = made["two"].id
+    first = history_rows(sales, two)[-1]
+    regrade(sales.db, sales.app, sales.tables, lowered(sales))
+    monkeypatch.setattr(grade_rows, "_layouts", {})  # read the layouts from the database
     with sales.db.read() as conn:
-        ctx = StoreContext(conn, sales.app, sales.tables, sales.clock().date())
-        for record in made.values():
-            stored = sales.get("account", record.id)
-            expected = grading.evaluate(
-                formula_view(sales.app.entity("account"), stored.values, record.id), ctx
-            )
-            assert (float(stored["score"]), stored["grade"]) == (expected.score, expected.grade)
-            latest = conn.execute(
-                sa.select(history.c.cause, history.c.explanation)
-                .where(history.c.record_id == record.id)
-                .order_by(history.c.id.desc())
-                .limit(1)
-            ).one()
-            causes.append(latest.cause)
-            if record["grade"] != stored["grade"]:
-                assert latest.explanation == expected.explanation()
-    assert causes.count("bulk_regrade") == 3
-    assert regrade(sales.db, sales.app, sales.tables, grading).changed == 0, "idempotent"
+        old = explanation_of(
+            conn, sales.tables, first["explanation"], first["new_score"], first["new_grade"]
+        )
+    assert (old["score"], old["score_grade"]) == (57.0, "B"), "read with the thresholds of then"
+    assert explained(sales, two)["score_grade"] == "A", "and the newest with those of now"
+
+
+def test_a_database_from_before_compact_explanations_keeps_its_explanations(
+    sales: RecordService, tmp_path: Path
+) -> None:
+    """Schema sync adds the layout table; rows holding the full explanation read as they are."""
+    account = sales.create("account", {"name": "Old"}).id
+    full = {"score": 7.0, "grade": "C", "score_grade": "C", "override": None, "dimensions": []}
+    history = sales.tables.system(GRADE_TABLE)
+    with sales.db.write() as conn:
+        conn.execute(history.delete())
+        conn.execute(
+            history.insert(),
+            {
+                "grading": "account_grade",
+                "entity": "account",
+                "record_id": account,
+                "at": sales.clock(),
+                "old_grade": None,
+                "new_grade": "C",
+                "new_score": 7.0,
+                "cause": "record_edit",
+                "explanation": full,
+            },
+        )
+        sales.tables.system(GRADE_LAYOUT_TABLE).drop(conn)
+    synced = apply_sync(sales.db, sales.app, sales.tables, backup_dir=tmp_path)
+    assert CreateTable(GRADE_LAYOUT_TABLE, entity=False) in synced.plan.operations
+    assert explained(sales, account) == full
+    grading = sales.rules["account"].gradings[0]
+    regrade(sales.db, sales.app, sales.tables, grading)
+    assert explained(sales, account) == evaluated(sales, grading, account).explanation(), (
+        "a re-grade writes the current form"
+    )
 
 
 def test_each_batch_commits_alone_and_a_rerun_finishes(

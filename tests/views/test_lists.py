@@ -488,3 +488,25 @@ def test_bulk_delete_is_forbidden_to_roles_without_delete(as_role, crm, runtime)
 def test_nothing_selected_says_so(as_role) -> None:
     response = as_role("admin").post_form("/r/customer/", {"action": "delete"})
     assert "No records were selected." in Page(response.get_data(as_text=True)).text("bulk-report")
+
+
+@pytest.mark.parametrize(
+    ("total", "capped", "english", "chinese"),
+    [
+        (1, False, "1 record", "1 条记录"),
+        (12345, False, "12,345 records", "12,345 条记录"),
+        (10_000, True, "10,000+ records", "10,000+ 条记录"),
+    ],
+)
+def test_counts_read_naturally_and_say_when_counting_stopped(
+    app, total: int, capped: bool, english: str, chinese: str
+) -> None:
+    from flask_babel import force_locale
+
+    from formwork.views.records.list_page import count_text
+
+    with app.test_request_context():
+        with force_locale("en"):
+            assert count_text(total, capped) == english
+        with force_locale("zh"):
+            assert count_text(total, capped) == chinese

@@ -35,15 +35,9 @@ def record_rules(app: Flask) -> list[Rule]:
 
 def url(rule: Rule, entity: str, record_id: int | None = None) -> str:
     values: dict[str, Any] = {}
+    known = {"entity": entity, "target": entity, "id": record_id, "field": "qualification_files"}
     for name in rule.arguments:
-        values[name] = {
-            "entity": entity,
-            "target": entity,
-            "id": record_id,
-            "field": "qualification_files",
-            "file_id": "nope",
-            "table": "nope",
-        }[name]
+        values[name] = known.get(name, "nope")  # any other part: something that does not exist
     return rule.build(values)[1]
 
 

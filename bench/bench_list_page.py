@@ -1,0 +1,376 @@
+"""The generated list page over N generated customers, against a hand-written Flask + Core +
+Jinja view of the same query and against Datasette's table page, all on the same SQLite file.
+
+Goals (issue #4): the generated page ≤ 1.3× the hand-written view's time; faster than Datasette.
+Each contender runs as its own server process on a free loopback port — the two Flask apps under
+gunicorn (one sync worker), Datasette 0.65 under its own uvicorn, installed into a separate
+virtualenv in the bench cache so it never enters the app's dependencies — and is timed over
+HTTP: a new connection per request, from sending the request to reading the whole body.
+Requests go round-robin over the contenders (warm-up first), and each figure is a median.
+
+Cases: grade = A sorted by score descending, and every customer sorted by score descending;
+each as the first page and as a deep page reached by following "next" links from the first
+(only the request for the deep page is timed). Every contender's page is checked against the
+rows the query should return, and a mismatch is printed beside its figure.
+
+Run: .venv/bin/python -m bench.bench_list_page [--rows 1000000] [--deep 200] [--repeat 15]
+Needs gunicorn: .venv/bin/pip install -e '.[bench]'. The database is generated once per row
+count and cached (see bench.bench_list_data; FORMWORK_BENCH_CACHE moves the cache).
+"""
+
+from __future__ import annotations
+
+import argparse
+import html
+import http.client
+import importlib.util
+import json
+import os
+import re
+import socket
+import sqlite3
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit
+
+from flask import session
+
+from bench.bench_list_data import Instance, admin, cache_root, instance
+from formwork import create_app
+from formwork.app import runtime_of
+from formwork.auth import login_user
+
+ROOT = Path(__file__).resolve().parent.parent
+DATASETTE = "datasette>=0.65,<0.66"
+PAGE_SIZE = 50
+LIST_COLUMNS = ("code", "name", "grade", "score", "customer_type", "region", "annual_amount")
+COLUMNS = (*LIST_COLUMNS, "account_manager")
+HREF = re.compile(r'href="([^"]*)"')
+#: The names `bench_regrade.generate` gives customers: how a page's records are recognised.
+NAME = re.compile(r"客户\d{7}")
+#: Show the account manager's name (not the id) in Datasette too, as the other two do.
+DATASETTE_METADATA = {
+    "databases": {"formwork": {"tables": {"fw_user": {"label_column": "display_name"}}}}
+}
+
+
+@dataclass(frozen=True)
+class Case:
+    name: str
+    #: Equality filters, in the URL contract's form (field → value).
+    filters: dict[str, str]
+    page: int
+
+
+@dataclass
+class Contender:
+    name: str
+    port: int
+    #: The first page of a case, as a path with its query string.
+    first: Callable[[Case], str]
+    #: The query parameter holding the cursor of the next page.
+    cursor: str
+    headers: dict[str, str] = field(default_factory=dict)
+    #: A deep page addressed directly (OFFSET), instead of by following "next" links.
+    direct: Callable[[Case], str] | None = None
+
+
+@dataclass
+class Result:
+    times: list[float] = field(default_factory=list)
+    url: str = ""
+    reached: int = 0
+    #: Records on the page, and how many of them the query should not have shown there.
+    shown: int = 0
+    wrong: int = 0
+    #: Why the page could not be timed, e.g. "HTTP 500".
+    error: str = ""
+
+    @property
+    def median(self) -> float:
+        return statistics.median(self.times)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--rows", type=int, default=1_000_000, help="generated customers")
+    parser.add_argument("--deep", type=int, default=200, help="page number of the deep cases")
+    parser.add_argument("--repeat", type=int, default=15, help="timed requests per contender")
+    parser.add_argument("--warmup", type=int, default=3, help="untimed requests first")
+    args = parser.parse_args()
+    if importlib.util.find_spec("gunicorn") is None:
+        sys.exit("gunicorn is missing: .venv/bin/pip install -e '.[bench]'")
+
+    data = instance(args.rows)
+    datasette = datasette_executable()
+    cases = [
+        Case("grade = A by score, first page", {"grade": "A"}, 1),
+        Case(f"grade = A by score, page {args.deep}", {"grade": "A"}, args.deep),
+        Case("all by score, first page", {}, 1),
+        Case(f"all by score, page {args.deep}", {}, args.deep),
+    ]
+    print_plans(data.database)
+    with ExitStack() as servers:
+        ports = [free_port() for _ in range(4)]
+        baseline = {"BENCH_LIST_DB": str(data.database)}
+        # Its default 1 s limit per query would turn the slowest pages into error pages.
+        limit = ["--setting", "sql_time_limit_ms", "60000"]
+        no_suggestions = [*limit, "--setting", "suggest_facets", "off"]
+        for started in (
+            serve_flask("formwork", "formwork:create_app()", ports[0], data.environ()),
+            serve_flask("hand-written", "bench.list_baseline:create_app()", ports[1], baseline),
+            serve_datasette("datasette", datasette, data.database, ports[2], limit),
+            serve_datasette("datasette-nf", datasette, data.database, ports[3], no_suggestions),
+        ):
+            servers.enter_context(started)
+        contenders = contenders_on(ports, session_cookie(data))
+        results = {c.name: {case.name: Result() for case in cases} for c in contenders}
+        for case in cases:
+            print(f"{case.name}: finding the page, then timing it …", flush=True)
+            expected = candidates(data.database, case)
+            for contender in contenders:
+                result = results[contender.name][case.name]
+                if contender.direct is not None and case.page == 1:
+                    continue  # the same request as the hand-written view's first page
+                locate(contender, case, result, expected)
+            measure(
+                [c for c in contenders if results[c.name][case.name].url],
+                {c.name: results[c.name][case.name] for c in contenders},
+                args.warmup,
+                args.repeat,
+            )
+    report(args.rows, cases, contenders, results)
+
+
+def contenders_on(ports: list[int], cookie: str) -> list[Contender]:
+    def contract(case: Case) -> str:
+        return "/r/customer/?" + urlencode({"sort": "-score", **case.filters})
+
+    def baseline(case: Case) -> str:
+        return "/customer/?" + urlencode({"sort": "-score", **case.filters})
+
+    def offset(case: Case) -> str:
+        page = {"page": case.page} if case.page > 1 else {}
+        return "/customer/?" + urlencode({"sort": "-score", **case.filters, **page})
+
+    def table(case: Case) -> str:
+        filters = {f"{k}__exact": v for k, v in case.filters.items()}
+        params = [*filters.items(), ("_sort_desc", "score"), ("_size", PAGE_SIZE)]
+        return "/formwork/customer?" + urlencode(params + [("_col", c) for c in COLUMNS])
+
+    return [
+        Contender("formwork", ports[0], contract, "after", {"Cookie": cookie}),
+        Contender("hand-written", ports[1], baseline, "after"),
+        Contender("hand-written, OFFSET", ports[1], offset, "page", direct=offset),
+        Contender("datasette", ports[2], table, "_next"),
+        Contender("datasette, no facet suggestions", ports[3], table, "_next"),
+    ]
+
+
+def locate(contender: Contender, case: Case, result: Result, expected: set[str]) -> None:
+    """Find the URL of the case's page (following "next" links) and check what it shows."""
+    url = (contender.direct or contender.first)(case)
+    status, body = get(contender.port, url, contender.headers)
+    page = 1
+    if contender.direct is None:
+        while page < case.page and status == 200:
+            following = next_link(body, url, contender.cursor)
+            if following is None:
+                break
+            url = following
+            status, body = get(contender.port, url, contender.headers)
+            page += 1
+    else:
+        page = case.page
+    if status != 200:
+        result.error = f"HTTP {status}"
+        print(f"  {contender.name}: HTTP {status} for {url}", flush=True)
+        return
+    result.url, result.reached = url, page
+    names = set(NAME.findall(body))
+    result.shown, result.wrong = len(names), len(names - expected)
+
+
+def next_link(body: str, current: str, cursor: str) -> str | None:
+    """The first link whose `cursor` parameter differs from the current page's."""
+    now = dict(parse_qsl(urlsplit(current).query)).get(cursor)
+    for href in HREF.findall(body):
+        target = urlsplit(urljoin(current, html.unescape(href)))
+        value = dict(parse_qsl(target.query)).get(cursor)
+        if value is not None and value != now:
+            return f"{target.path}?{target.query}"
+    return None
+
+
+def measure(
+    contenders: list[Contender], results: dict[str, Result], warmup: int, repeat: int
+) -> None:
+    for round in range(warmup + repeat):
+        # Rotate who goes first, so that no contender always follows the same one.
+        shift = round % len(contenders)
+        for contender in contenders[shift:] + contenders[:shift]:
+            result = results[contender.name]
+            if result.error:
+                continue
+            start = time.perf_counter()
+            status, _ = get(contender.port, result.url, contender.headers)
+            elapsed = time.perf_counter() - start
+            if status != 200:
+                result.error = f"HTTP {status}"
+            elif round >= warmup:
+                result.times.append(elapsed)
+
+
+def report(
+    rows: int, cases: list[Case], contenders: list[Contender], results: dict[str, dict[str, Result]]
+) -> None:
+    names = [c.name for c in contenders]
+    print(f"\nlist page, {rows:,} customers on SQLite — median ms per request")
+    ratios = ["÷ hand-written", "÷ datasette", "÷ datasette, no suggestions"]
+    print(" | ".join(["case", *names, *(f"formwork {r}" for r in ratios)]))
+    for case in cases:
+        cells = [case.name]
+        for name in names:
+            r = results[name][case.name]
+            if not r.url or r.error:
+                cells.append(r.error or "—")
+                continue
+            note = "" if r.shown == PAGE_SIZE else f" ({r.shown} rows)"
+            note += f" ({r.wrong} wrong)" if r.wrong else ""
+            note += "" if r.reached == case.page else f" (page {r.reached})"
+            cells.append(f"{r.median * 1000:.1f}{note}")
+        ours = results["formwork"][case.name]
+        for other in ("hand-written", "datasette", "datasette, no facet suggestions"):
+            theirs = results[other][case.name]
+            ok = ours.times and theirs.times
+            cells.append(f"{ours.median / theirs.median:.2f}×" if ok else "—")
+        print(" | ".join(cells))
+    print("goals: formwork ≤ 1.3× the hand-written view's time; formwork faster than datasette")
+    print(
+        "(n rows: the page showed n records, not a full page; n wrong: n of them are not records"
+        " the query should show on that page)"
+    )
+
+
+def candidates(database: Path, case: Case) -> set[str]:
+    """The names of the records that may appear on the case's page: those matching its filters
+    with a score within the page's range (scores tie a lot, and Datasette's first page breaks
+    ties in no particular order)."""
+    where = " AND ".join(f"{k} = ?" for k in case.filters) or "1"
+    page = f"SELECT score FROM customer WHERE {where} ORDER BY score DESC, id LIMIT ? OFFSET ?"
+    within = f"SELECT name FROM customer WHERE {where} AND score BETWEEN ? AND ?"
+    values = tuple(case.filters.values())
+    with sqlite3.connect(database) as conn:
+        scores = [
+            s for (s,) in conn.execute(page, (*values, PAGE_SIZE, (case.page - 1) * PAGE_SIZE))
+        ]
+        bounds = (min(scores), max(scores)) if scores else (1, 0)
+        return {name for (name,) in conn.execute(within, (*values, *bounds))}
+
+
+def print_plans(database: Path) -> None:
+    """SQLite's plan for the filtered and the unfiltered query: the figures depend on it."""
+    with sqlite3.connect(database) as conn:
+        for where in ("WHERE grade = 'A' ", ""):
+            sql = f"SELECT * FROM customer {where}ORDER BY score DESC, id LIMIT 51"
+            plan = "; ".join(row[3] for row in conn.execute("EXPLAIN QUERY PLAN " + sql))
+            print(f"plan of {sql!r}: {plan}")
+
+
+def session_cookie(data: Instance) -> str:
+    """A session cookie of the bench admin, made the way sign-in makes it (no password hash)."""
+    app = create_app(data.settings())
+    runtime = runtime_of(app)
+    try:
+        with app.test_request_context():
+            login_user(admin(runtime))
+            value = app.session_interface.get_signing_serializer(app).dumps(dict(session))  # type: ignore[attr-defined]
+    finally:
+        runtime.close()
+    return f"{app.config['SESSION_COOKIE_NAME']}={value}"
+
+
+def get(port: int, path: str, headers: dict[str, str]) -> tuple[int, str]:
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
+    try:
+        conn.request("GET", path, headers={"Accept-Language": "zh-CN", **headers})
+        response = conn.getresponse()
+        return response.status, response.read().decode("utf-8", "replace")
+    finally:
+        conn.close()
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def datasette_executable() -> Path:
+    """Datasette in its own virtualenv in the bench cache, installed on first use."""
+    venv = cache_root() / "venv-datasette"
+    executable = venv / "bin" / "datasette"
+    if not executable.exists():
+        print(f"installing {DATASETTE} into {venv} …", flush=True)
+        subprocess.run([sys.executable, "-m", "venv", "--clear", str(venv)], check=True)
+        pip = [str(venv / "bin" / "python"), "-m", "pip", "install", "--quiet"]
+        subprocess.run([*pip, DATASETTE], check=True)
+    return executable
+
+
+@contextmanager
+def serve_flask(name: str, app: str, port: int, environ: dict[str, str]) -> Iterator[None]:
+    command = [sys.executable, "-m", "gunicorn", "--workers", "1", "--bind", f"127.0.0.1:{port}"]
+    ready = "/healthz" if app.startswith("formwork") else "/customer/"
+    with server(name, [*command, app], port, environ, ready):
+        yield
+
+
+@contextmanager
+def serve_datasette(
+    name: str, executable: Path, database: Path, port: int, options: list[str] | None = None
+) -> Iterator[None]:
+    metadata = cache_root() / "datasette-metadata.json"
+    metadata.write_text(json.dumps(DATASETTE_METADATA))
+    command = [str(executable), "serve", str(database), "--host", "127.0.0.1", "--port", str(port)]
+    command += ["--metadata", str(metadata), *(options or [])]
+    with server(name, command, port, {}, "/-/versions.json"):
+        yield
+
+
+@contextmanager
+def server(
+    name: str, command: list[str], port: int, environ: dict[str, str], ready: str
+) -> Iterator[None]:
+    """`command` running until the block ends, once it answers `ready` on `port`; its output
+    goes to logs/<name>.log in the bench cache, shown if it fails to start."""
+    log = cache_root() / "logs" / f"{name}.log"
+    log.parent.mkdir(parents=True, exist_ok=True)
+    with log.open("w") as out:
+        process = subprocess.Popen(
+            command, cwd=ROOT, env={**os.environ, **environ}, stdout=out, stderr=subprocess.STDOUT
+        )
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                get(port, ready, {})
+                break
+            except OSError:
+                if process.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError(f"{command[0]} did not start:\n{log.read_text()}") from None
+                time.sleep(0.2)
+        yield
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+
+if __name__ == "__main__":
+    main()

@@ -37,6 +37,7 @@ def create_app(config: Mapping[str, Any] | None = None, model: App | None = None
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)  # type: ignore[method-assign]
     app.extensions["formwork"] = runtime
 
+    from .api import init_app as init_api
     from .auth import init_app as init_auth
     from .views import init_app as init_views
     from .views.headers import init_app as init_headers
@@ -44,6 +45,7 @@ def create_app(config: Mapping[str, Any] | None = None, model: App | None = None
     init_headers(app, https=settings.https)
     init_views(app)
     init_auth(app)
+    init_api(app)
     return app
 
 

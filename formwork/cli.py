@@ -406,5 +406,7 @@ def schema_command(write: bool) -> None:
         click.echo(render(document))
 
 
+from . import cli_tokens  # noqa: E402, F401  (adds the token commands)
+
 if __name__ == "__main__":  # pragma: no cover
     main()

@@ -42,6 +42,11 @@ MESSAGES = {
     "not_sortable": "Cannot sort by a {type} field.",
     "bad_cursor": "Invalid page cursor; start again from the first page.",
     "bad_page_size": "Page size must be between 1 and {max}.",
+    "no_grading": "No grading {grading} for {entity}.",
+    "not_a_grade": "Not a grade of {grading}.",
+    "reason_needed": "A manual grade needs a reason.",
+    "too_long": "At most {max} characters.",
+    "expiry_in_past": "The expiry must be a time in the future, with its time zone.",
 }
 
 

@@ -13,7 +13,7 @@ import sqlalchemy as sa
 
 from ..rules.grading import CompiledGrading
 from .actor import actor_id
-from .errors import NotFound, ValidationFailed
+from .errors import NotFound, ValidationFailed, message
 from .records import RecordService, User, record_id
 from .system import GRADE_OVERRIDE_TABLE
 
@@ -24,7 +24,7 @@ def _grading(service: RecordService, entity: str, grading: str) -> CompiledGradi
     for compiled in service.rules[entity].gradings if entity in service.app.entities else ():
         if compiled.grading.name == grading:
             return compiled
-    raise ValidationFailed.one("grading", f"No grading {grading!r} for {entity}.")
+    raise ValidationFailed.one("grading", message("no_grading", grading=grading, entity=entity))
 
 
 def set_manual_grade(
@@ -43,20 +43,20 @@ def set_manual_grade(
     now = service.clock()
     errors: dict[str, list[str]] = {}
     if grade not in [level.grade for level in compiled.grading.grades]:
-        errors["grade"] = [f"Not a grade of {grading}."]
+        errors["grade"] = [message("not_a_grade", grading=grading)]
     if not isinstance(reason, str) or not reason.strip():
-        errors["reason"] = ["A manual grade needs a reason."]
+        errors["reason"] = [message("reason_needed")]
     elif len(reason) > MAX_REASON:
-        errors["reason"] = [f"At most {MAX_REASON} characters."]
+        errors["reason"] = [message("too_long", max=MAX_REASON)]
     if expires_at is not None and (expires_at.tzinfo is None or expires_at <= now):
-        errors["expires_at"] = ["The expiry must be a time in the future, with its time zone."]
+        errors["expires_at"] = [message("expiry_in_past")]
     if errors:
         raise ValidationFailed(errors)
     service.policy.check(user, "update", service.app.entity(entity))
     table = service.tables.system(GRADE_OVERRIDE_TABLE)
     key = {"grading": grading, "entity": entity, "record_id": id}
     with service.db.write() as conn:
-        _require(service, conn, entity, id)
+        _require(service, conn, entity, id, user)
         conn.execute(table.delete().where(*(table.c[k] == v for k, v in key.items())))
         conn.execute(
             table.insert(),
@@ -82,7 +82,7 @@ def clear_manual_grade(
     table = service.tables.system(GRADE_OVERRIDE_TABLE)
     now = service.clock()
     with service.db.write() as conn:
-        _require(service, conn, entity, id)
+        _require(service, conn, entity, id, user)
         conn.execute(
             table.delete().where(
                 table.c.grading == grading, table.c.entity == entity, table.c.record_id == id
@@ -105,10 +105,13 @@ def expire_manual_grades(service: RecordService, now: dt.datetime | None = None)
     return len(expired)
 
 
-def _require(service: RecordService, conn: sa.Connection, entity: str, id: int) -> None:
+def _require(service: RecordService, conn: sa.Connection, entity: str, id: int, user: User) -> None:
+    """NotFound unless the record exists and is in the user's update scope (Forbidden when
+    they may only read it), exactly as for an update of the record itself."""
     table = service.tables[entity]
     if conn.execute(sa.select(table.c.id).where(table.c.id == id)).first() is None:
         raise NotFound(entity, id)
+    service._in_scope(conn, service.app.entity(entity), id, user, "update")
 
 
 def _regrade(

@@ -120,3 +120,6 @@ def add_system_tables(metadata: sa.MetaData) -> None:
         sa.Column("status", sa.String(20), nullable=False),
         sa.Column("changed_at", UtcDateTime(), nullable=False),
     )
+    from .tokens import add_token_table  # tokens.py reads this module's names
+
+    add_token_table(metadata)

@@ -60,6 +60,11 @@ STORE_MESSAGES = (
     N_("Cannot sort by a {type} field."),
     N_("Invalid page cursor; start again from the first page."),
     N_("Page size must be between 1 and {max}."),
+    N_("No grading {grading} for {entity}."),
+    N_("Not a grade of {grading}."),
+    N_("A manual grade needs a reason."),
+    N_("At most {max} characters."),
+    N_("The expiry must be a time in the future, with its time zone."),
 )
 
 #: What input conversion can say: marshmallow's defaults for the fields and validators the

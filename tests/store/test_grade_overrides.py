@@ -110,3 +110,23 @@ def test_bad_manual_grades_are_refused_and_change_nothing(
 def test_a_manual_grade_for_a_missing_record_is_not_found(sales: RecordService) -> None:
     with pytest.raises(NotFound):
         set_manual_grade(sales, "account", 999, "account_grade", "A", "because")
+
+
+def test_a_manual_grade_needs_the_record_in_the_users_update_scope(runtime, users, crm) -> None:
+    """An account manager edits only their own customers: another's is not found."""
+    mine = users.create("am1", "", "correct horse battery", ["account_manager"])
+    theirs = users.create("am2", "", "correct horse battery", ["account_manager"])
+    other = crm.customer("别人的客户", owner=theirs)
+    manager = mine.actor()
+    service = runtime.records
+    for change in (
+        lambda: set_manual_grade(
+            service, "customer", other.id, "customer_grade", "A", "x", manager
+        ),
+        lambda: clear_manual_grade(service, "customer", other.id, "customer_grade", manager),
+    ):
+        with pytest.raises(NotFound):
+            change()
+    own = crm.customer("自己的客户", owner=mine)
+    set_manual_grade(service, "customer", own.id, "customer_grade", "A", "key project", manager)
+    assert service.get("customer", own.id)["grade"] == "A"

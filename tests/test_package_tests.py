@@ -57,13 +57,9 @@ cases:
 def test_the_reference_package_passes_its_own_tests(crm_app: App) -> None:
     report = run_package_tests(crm_app)
     assert report.ok, "\n".join(f"{r.name}: {r.failures}" for r in report.results)
-    assert report.passed >= 15
-    assert {r.suite for r in report.results} == {
-        "customer_grading",
-        "customer_overrides",
-        "customer_records",
-    }
-    assert report.seconds < 10
+    assert report.passed >= 60
+    suites = {path.stem for path in (CRM_PACKAGE / "tests").glob("*.yaml")}
+    assert {r.suite for r in report.results} == suites
 
 
 def test_select_runs_only_matching_cases(crm_app: App) -> None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from .flows.service import FlowService
 from .metamodel import App, load_app
 from .settings import Settings, load_settings
 from .store.database import Database
@@ -24,6 +25,8 @@ class Runtime:
     tables: Tables
     #: The one record service every caller writes through.
     records: RecordService
+    #: Approval flows over that service (it also locks fields while requests are pending).
+    flows: FlowService
 
     def close(self) -> None:
         self.db.dispose()
@@ -40,4 +43,4 @@ def open_runtime(overrides: dict[str, Any] | None = None, model: App | None = No
     tables = build_tables(model)
     policy = ConfigPolicy(model, tables, db.dialect)
     records = RecordService(db, model, tables, settings.files_dir, policy=policy)
-    return Runtime(settings, model, db, tables, records)
+    return Runtime(settings, model, db, tables, records, FlowService(records))

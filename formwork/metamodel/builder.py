@@ -13,6 +13,7 @@ from typing import Any
 
 from .checks import RESERVED_ENTITY_NAMES
 from .field_checks import FieldChecks
+from .flow_checks import FlowChecks
 from .grading_checks import GradingChecks
 from .layout_checks import LayoutChecks
 from .model import App, Entity, Label, Role, frozen_map
@@ -23,7 +24,13 @@ from .suite_checks import SuiteChecks
 
 
 class ModelBuilder(
-    FieldChecks, LayoutChecks, RelationChecks, PermissionChecks, GradingChecks, SuiteChecks
+    FieldChecks,
+    LayoutChecks,
+    RelationChecks,
+    PermissionChecks,
+    GradingChecks,
+    FlowChecks,
+    SuiteChecks,
 ):
     """Builds an `App` from a `RawPackage`, adding every problem found to the package."""
 
@@ -48,6 +55,7 @@ class ModelBuilder(
                 entities[name] = entity
         self._check_children(entities)
         gradings = self.build_gradings(entities)
+        flows = self.build_flows(entities)
         tests = self.build_tests(entities, gradings)
         roles = self._roles(app_doc) if not self.is_broken(("app", "roles")) else {}
         if not self.is_broken(("app", "navigation")):
@@ -73,6 +81,7 @@ class ModelBuilder(
             location=self.location(("app",)),
             gradings=frozen_map(gradings),
             tests=frozen_map(tests),
+            flows=frozen_map(flows),
             navigation=tuple(app_doc.get("navigation") or ())
             or tuple(name for name, e in entities.items() if not e.child_of),
         )

@@ -21,8 +21,10 @@ def load_app(root: str | Path, types: FieldTypeRegistry | None = None) -> App:
     # Formulas are checked once the structure they refer to is sound, as a compiler
     # type-checks only what parses: otherwise every formula naming a broken field would add noise.
     from ..rules.config_checks import check_formulas
+    from .flow_formulas import check_flow_formulas
 
     check_formulas(app, package.problem)
+    check_flow_formulas(app, package.problem)
     if package.problems:
         raise ConfigError(package.problems)
     return app

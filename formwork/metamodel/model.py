@@ -250,6 +250,8 @@ class App:
     gradings: Mapping[str, Grading] = field(default_factory=frozen_map)
     #: The package's test suites (`tests/*.yaml`), by name.
     tests: Mapping[str, TestSuite] = field(default_factory=frozen_map)
+    #: Approval flows (`flows/*.yaml`), by name; at most one per entity.
+    flows: Mapping[str, Flow] = field(default_factory=frozen_map)
     #: Entities in the main menu, in order (default: every entity that is not a child).
     navigation: tuple[str, ...] = ()
 
@@ -264,6 +266,10 @@ class App:
 
     def gradings_of(self, entity: str) -> tuple[Grading, ...]:
         return tuple(g for g in self.gradings.values() if g.entity == entity)
+
+    def flow_of(self, entity: str) -> Flow | None:
+        """The approval flow of an entity's records, if it has one."""
+        return next((f for f in self.flows.values() if f.entity == entity), None)
 
 
 @dataclass(frozen=True, slots=True)
@@ -389,3 +395,13 @@ class TestSuite:
     users: tuple[str, ...] = ()
     #: The date the cases run on (today() in formulas, numbering); None: the real date.
     today: str | None = None
+
+
+# Flows have a module of their own (they also round-trip through JSON); they are part of the
+# model all the same. Imported last: flow_model builds on Label above.
+from .flow_model import Approver as Approver  # noqa: E402
+from .flow_model import Effect as Effect  # noqa: E402
+from .flow_model import Flow as Flow  # noqa: E402
+from .flow_model import FlowState as FlowState  # noqa: E402
+from .flow_model import FlowStep as FlowStep  # noqa: E402
+from .flow_model import Submit as Submit  # noqa: E402

@@ -22,8 +22,8 @@ from .schema_errors import json_type, schema_problems
 from .source import DocPath, SourceMap, format_path, read_file
 
 CONFIG_SUFFIXES = (".yaml", ".yml", ".json")
-#: Folders of a package and the file kind each holds; later issues add gradings/, flows/, …
-SECTIONS = {"entities": "entity", "gradings": "grading", "tests": "test"}
+#: Folders of a package and the file kind each holds.
+SECTIONS = {"entities": "entity", "gradings": "grading", "flows": "flow", "tests": "test"}
 #: The key that names a file's content, where it is not the kind itself (`suite: …`).
 NAME_KEYS = {"test": "suite"}
 

@@ -112,6 +112,39 @@ CODES: dict[str, Code] = {
             "Explanation check names no grading or dimension",
             "Name a grading of the record's entity and its dimensions.",
         ),
+        # FW8xx: approval flows
+        Code("FW801", "Unknown state", "Name a state declared under the flow's states."),
+        Code(
+            "FW802",
+            "State never reached",
+            "Move records into it (initial, submit.state or an effect's state), or remove it.",
+        ),
+        Code(
+            "FW803",
+            "Step can never run",
+            "Its when (together with submit.when) can never hold: fix or remove the step.",
+        ),
+        Code(
+            "FW804",
+            "Approver is not a user",
+            "A field approver must be a link to user (or a path through links to one).",
+        ),
+        Code(
+            "FW805",
+            "State field unusable",
+            "Use a stored select field with an option per state (or a text field).",
+        ),
+        Code(
+            "FW806",
+            "Field cannot be set or locked by the flow",
+            "Name a stored field people can write, other than the state field.",
+        ),
+        Code("FW807", "Entity has two flows", "Each entity has at most one approval flow."),
+        Code(
+            "FW808",
+            "Reminder or escalation without a deadline",
+            "Give the step due_hours, or remove remind_every_hours and escalate_to.",
+        ),
     )
 }
 

@@ -21,6 +21,7 @@ from .schema import (
     SCHEMA_DIR,
     app_schema,
     entity_schema,
+    flow_schema,
     test_schema,
     write_published,
 )
@@ -105,9 +106,40 @@ def render_reference(types: FieldTypeRegistry) -> str:
         "## Field types",
         _type_summary(types),
         *(_type_section(kind) for kind in types),
+        *_flow_sections(),
         *_test_sections(),
     ]
     return "\n\n".join(part.rstrip() for part in parts) + "\n"
+
+
+def _flow_sections() -> list[str]:
+    """The keys of flow files; how flows run is in docs/flows.md."""
+    schema = flow_schema()
+    defs = schema["$defs"]
+    return [
+        "## Flows (`flows/*.yaml`)",
+        f"{schema['title']} See [flows.md](flows.md).",
+        _key_table(schema["properties"], schema["required"]),
+        "Each state under `states` has:",
+        _key_table(
+            schema["properties"]["states"]["additionalProperties"]["properties"],
+            schema["properties"]["states"]["additionalProperties"]["required"],
+        ),
+        "### submit",
+        _key_table(
+            schema["properties"]["submit"]["properties"],
+            schema["properties"]["submit"]["required"],
+        ),
+        "### steps",
+        "Each item of `steps`:",
+        _key_table(defs["step"]["properties"], defs["step"]["required"]),
+        "### approver",
+        defs["approver"]["description"] + " Each approver has exactly one key:",
+        _key_table(defs["approver"]["properties"], []),
+        "### effect",
+        defs["effect"]["description"],
+        _key_table(defs["effect"]["properties"], []),
+    ]
 
 
 def _test_sections() -> list[str]:

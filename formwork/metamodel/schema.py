@@ -1,6 +1,6 @@
 """The JSON Schema of the config language, built from the field-type registry.
 
-One schema per kind of file (`app`, `entity`, `grading`, `test`). The published copies in
+One schema per kind of file (`app`, `entity`, `grading`, `test`, `flow`). The published copies in
 `formwork/metamodel/schema/*.schema.json` are generated from here so editors can autocomplete
 a package with a `$schema` line: `python -m formwork.metamodel.reference --write` rewrites them
 and docs/config-reference.md together; a test keeps both in step.
@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from .fieldtypes import FieldTypeRegistry
+from .schema_flows import FLOW_DEFS, FLOW_REQUIRED, flow_properties
 from .schema_rules import (
     OWNER,
     PERMISSIONS,
@@ -297,6 +298,17 @@ def test_schema() -> dict[str, Any]:
     )
 
 
+def flow_schema() -> dict[str, Any]:
+    return _document(
+        "flow",
+        "An approval flow (flows/*.yaml): states, who submits, the steps and their approvers, "
+        "and what approval and rejection do to the record.",
+        required=FLOW_REQUIRED,
+        properties=flow_properties(),
+        defs=FLOW_DEFS,
+    )
+
+
 def _document(
     kind: str,
     title: str,
@@ -321,12 +333,16 @@ def _document(
 
 
 def schemas(types: FieldTypeRegistry) -> dict[str, dict[str, Any]]:
-    """Every file kind's schema, by kind."""
+    """Every file kind's schema, by kind (`demo`: the package's demo-data spec, demo.yaml)."""
+    from ..demo.spec_schema import DEMO_SCHEMA  # the demo package builds on this module
+
     return {
         "app": app_schema(),
         "entity": entity_schema(types),
         "grading": grading_schema(),
         "test": test_schema(),
+        "flow": flow_schema(),
+        "demo": DEMO_SCHEMA,
     }
 
 

@@ -14,6 +14,7 @@ from flask import Blueprint, Flask, render_template, request
 from ..store.query import Query
 from . import errors, i18n
 from .context import actor, can, entity_label, locale, model, service, template_globals
+from .flows import flows
 from .records import records
 
 home = Blueprint("home", __name__)
@@ -69,4 +70,5 @@ def init_app(app: Flask) -> None:
     errors.init_app(app)
     app.register_blueprint(home)
     app.register_blueprint(records)
+    app.register_blueprint(flows)
     app.context_processor(_site_context)

@@ -10,6 +10,7 @@ from __future__ import annotations
 from flask import Flask, render_template, request
 from werkzeug.exceptions import HTTPException
 
+from ..flows.errors import FlowBroken, FlowConflict
 from ..store.errors import Conflict, Forbidden, NotFound, QueryError, UnknownEntity
 from .messages import translate_error
 
@@ -29,6 +30,10 @@ def _bad_query(error: QueryError) -> tuple[str, int]:
     return error_page(400, "; ".join(reasons))
 
 
+def _said(error: Exception) -> tuple[str, int]:
+    return error_page(409, translate_error(None, str(error)))
+
+
 def _http(error: HTTPException) -> tuple[str, int]:
     return error_page(error.code or 400)
 
@@ -39,5 +44,9 @@ def init_app(app: Flask) -> None:
     app.register_error_handler(Forbidden, lambda e: error_page(403))
     app.register_error_handler(QueryError, _bad_query)
     app.register_error_handler(Conflict, lambda e: error_page(409))
+    # Someone acted on an approval first, or the request's flow version no longer fits the
+    # config: say what happened, nothing was written.
+    app.register_error_handler(FlowConflict, _said)
+    app.register_error_handler(FlowBroken, _said)
     for status in (400, 404, 405, 413):
         app.register_error_handler(status, _http)

@@ -104,7 +104,38 @@ INPUT_MESSAGES = (
     N_("{name} is not an allowed type ({accept})."),
 )
 
-TEMPLATES = STORE_MESSAGES + INPUT_MESSAGES
+#: The templates of `formwork.flows.errors.MESSAGES` (approval flows).
+FLOW_MESSAGES = (
+    N_("{entity} records have no approval flow."),
+    N_("Say why in a comment."),
+    N_("At most {max} characters."),
+    N_("A record in state {state} cannot be submitted."),
+    N_("This record does not meet the condition for submitting it."),
+    N_("Your role may not submit these records."),
+    N_("This task is not yours."),
+    N_("Only the person who submitted it may withdraw this request."),
+    N_("You may not approve your own request."),
+    N_("This record is already awaiting approval."),
+    N_("This task was already {status} by {user}."),
+    N_("This task has been {status}; it is no longer yours to decide."),
+    N_("This request is no longer pending: it was {status}."),
+    N_("This record is not awaiting approval."),
+    N_("No one can approve the step {step}: check its approvers."),
+    N_("The step {step} needs {needed} approvals but only {count} people can approve it."),
+    N_("No such active user."),
+    N_("Choose someone else."),
+    N_("{user} already has a task in this step."),
+    N_("The submitter may not approve this request."),
+    N_("Locked while the record awaits approval."),
+    N_("A record awaiting approval cannot be deleted; withdraw the request first."),
+    N_("Unknown action {action!r}."),
+    N_(
+        "The flow version this request started on no longer fits the config ({detail}); "
+        "ask an administrator."
+    ),
+)
+
+TEMPLATES = STORE_MESSAGES + FLOW_MESSAGES + INPUT_MESSAGES
 
 
 class _AsGiven(string.Formatter):

@@ -20,7 +20,7 @@ def test_the_config_reference_is_up_to_date(types: FieldTypeRegistry) -> None:
     assert committed == render_reference(types), f"docs/config-reference.md is {STALE}"
 
 
-@pytest.mark.parametrize("kind", ["app", "entity", "grading", "test"])
+@pytest.mark.parametrize("kind", ["app", "entity", "grading", "test", "flow"])
 def test_the_published_schema_is_up_to_date(types: FieldTypeRegistry, kind: str) -> None:
     path = schema.SCHEMA_DIR / f"{kind}.schema.json"
     assert path.is_file(), f"{path.name} is missing; {STALE}"

@@ -32,7 +32,10 @@ def test_each_yaml_file_points_at_its_published_schema(file: Path) -> None:
     resolved = (file.parent / target).resolve()
     assert resolved.parent == SCHEMA_DIR.resolve(), f"{target} is not a published schema"
     assert resolved.is_file(), f"{target} does not exist"
-    kind = "app" if file.parent == CRM_PACKAGE else SECTIONS.get(file.parent.name)
+    if file.parent == CRM_PACKAGE:
+        kind = "demo" if file.name == "demo.yaml" else "app"
+    else:
+        kind = SECTIONS.get(file.parent.name)
     if kind is not None:
         assert resolved.name == f"{kind}.schema.json", f"{file.name} is {_a(kind)} file"
 

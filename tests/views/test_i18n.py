@@ -18,6 +18,7 @@ from flask_babel import force_locale, format_datetime
 
 from formwork import create_app
 from formwork.app import runtime_of
+from formwork.flows.errors import MESSAGES as FLOW_ERRORS
 from formwork.metamodel import App, load_app
 from formwork.metamodel.fieldtypes import Upload
 from formwork.store.errors import MESSAGES
@@ -25,6 +26,7 @@ from formwork.store.schema_sync import apply_sync
 from formwork.views import catalog
 from formwork.views.i18n import TRANSLATIONS, compile_catalogs, read
 from formwork.views.messages import (
+    FLOW_MESSAGES,
     INPUT_MESSAGES,
     STORE_MESSAGES,
     placeholders,
@@ -268,6 +270,7 @@ def zh(app: Flask) -> Iterator[None]:
 
 def test_every_store_message_is_marked_for_translation() -> None:
     assert set(STORE_MESSAGES) == set(MESSAGES.values())
+    assert set(FLOW_MESSAGES) == set(FLOW_ERRORS.values())
 
 
 STORE_CASES = [
@@ -295,7 +298,7 @@ def test_messages_are_translated_with_their_parameters(english: str, chinese: st
     assert translate_error(None, english) == chinese
 
 
-@pytest.mark.parametrize("template", STORE_MESSAGES + INPUT_MESSAGES)
+@pytest.mark.parametrize("template", STORE_MESSAGES + FLOW_MESSAGES + INPUT_MESSAGES)
 @pytest.mark.usefixtures("zh")
 def test_every_known_message_is_translated_and_keeps_its_values(template: str) -> None:
     values = {name: f"V{i}" for i, name in enumerate(sorted(placeholders(template)))}

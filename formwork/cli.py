@@ -256,15 +256,104 @@ def recompute(entity: str, package: Path | None, database: str | None) -> None:
 
 
 @main.command()
+@click.option(
+    "--scale",
+    default=300,
+    show_default=True,
+    type=click.IntRange(1, 10_000_000),
+    help="Scale units; the package's demo.yaml says how many records one unit is.",
+)
+@click.option("--seed", default=1, show_default=True, type=int, help="Same seed, same data.")
+@click.option("--append", is_flag=True, help="Add to a database that already holds records.")
+@click.option(
+    "--fast/--no-fast",
+    default=None,
+    help="Bulk inserts, then recompute and regrade [default: above 50,000 records].",
+)
+@package_option
+@database_option
+def demo(
+    scale: int,
+    seed: int,
+    append: bool,
+    fast: bool | None,
+    package: Path | None,
+    database: str | None,
+) -> None:
+    """Fill the database with demo data drawn from the package's demo.yaml (docs/demo-data.md)."""
+    from contextlib import ExitStack
+
+    from .demo import DatabaseNotEmpty, DemoError, RecordRefused, load_demo_spec, make_demo_data
+
+    runtime = _open(package, database, migrated=True)
+    with _problems_end_the_command():
+        spec = load_demo_spec(runtime.settings.package, runtime.model)
+    with ExitStack() as bars:
+        shown: dict[str, Any] = {}
+
+        def progress(label: str, done: int, total: int) -> None:
+            if label not in shown:
+                bars.close()
+                shown[label] = bars.enter_context(
+                    click.progressbar(length=max(total, 1), label=label)
+                )
+            bar = shown[label]
+            bar.length = max(total, 1)
+            bar.update(done - bar.pos)
+
+        try:
+            result = make_demo_data(
+                runtime, spec, scale=scale, seed=seed, append=append, bulk=fast, progress=progress
+            )
+        except DatabaseNotEmpty as exc:
+            bars.close()
+            click.echo(
+                f"error: {exc}. Hint: pass --append to add to them, or use an empty database.",
+                err=True,
+            )
+            sys.exit(1)
+        except RecordRefused as exc:
+            bars.close()
+            click.echo(f"error: {exc}; its batch was rolled back.", err=True)
+            kept = ", ".join(f"{n} {entity}" for entity, n in exc.kept.items()) or "nothing"
+            click.echo(f"Written before it: {kept}.", err=True)
+            sys.exit(1)
+        except DemoError as exc:
+            bars.close()
+            click.echo(f"error: {exc}", err=True)
+            sys.exit(1)
+    how = "in bulk" if result.bulk else "through the record service"
+    counts = ", ".join(f"{n} {entity}" for entity, n in result.written.items())
+    click.echo(f"Demo data written {how} in {result.seconds:.1f} s: {counts}.")
+    new_users = [u for u in result.users if u.password]
+    if new_users:
+        click.echo("Demo users (the passwords are shown only now):")
+        for u in new_users:
+            click.echo(f"  {u.username}\t{u.role}\t{u.team or '-'}\t{u.password}")
+
+
+@main.command()
 @package_option
 @database_option
 def tick(package: Path | None, database: str | None) -> None:
-    """Periodic work (run it from cron): expire manual grades whose time is up."""
+    """Periodic work (run it from cron): expire manual grades whose time is up; escalate
+    overdue approval tasks, send reminders, list records stranded by a flow change."""
     from .store.grade_overrides import expire_manual_grades
 
     runtime = _open(package, database, migrated=True)
     expired = expire_manual_grades(runtime.records)
     click.echo(f"manual grades expired: {expired}")
+    report = runtime.flows.tick()
+    click.echo(
+        f"approval tasks escalated: {report.escalated}, overdue: {report.overdue}, "
+        f"reminded: {report.reminded}"
+    )
+    for stray in report.strays:
+        click.echo(
+            f"warning: {stray.entity} #{stray.record_id} is in state {stray.state!r}, which "
+            f"flow {stray.flow} no longer has; move it on by hand",
+            err=True,
+        )
 
 
 @main.command()
@@ -289,8 +378,15 @@ def serve(package: Path | None, database: str | None, host: str, port: int, debu
             err=True,
         )
         sys.exit(1)
-    click.echo(f"Serving {app.extensions['formwork'].model.name} on http://{host}:{port}/")
-    app.run(host=host, port=port, debug=debug, use_reloader=debug)
+    from .flows.ticker import Ticker
+
+    click.echo(f"Serving {runtime.model.name} on http://{host}:{port}/")
+    # The development server does `formwork tick`'s flow work itself (cron does in production).
+    ticker = Ticker(runtime.flows).start()
+    try:
+        app.run(host=host, port=port, debug=debug, use_reloader=debug)
+    finally:
+        ticker.stop()
 
 
 @main.command()
@@ -406,7 +502,8 @@ def schema_command(write: bool) -> None:
         click.echo(render(document))
 
 
-from . import cli_tokens  # noqa: E402, F401  (adds the token commands)
+# Commands kept in modules of their own register themselves on `main` when imported.
+from . import cli_tokens, cli_transfer  # noqa: E402, F401
 
 if __name__ == "__main__":  # pragma: no cover
     main()

@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import threading
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import marshmallow as ma
 import sqlalchemy as sa
@@ -41,7 +42,7 @@ from .numbering import assign_numbers
 from .permissions import guard_fields, shown
 from .query import Page, Query, compile_query
 from .record import Record, db_values, record_from_row
-from .record_rules import RuleRunner
+from .record_rules import RuleRunner, to_column
 from .references import (
     check_links,
     check_unique,
@@ -54,8 +55,28 @@ from .tables import Tables
 User = Actor | int | None
 
 
+class WriteGuard(Protocol):
+    """A check every change and deletion of a record passes, whoever the caller.
+
+    Called inside the write's transaction with the record as it was (locked) and the fields
+    the caller changes (None: the record is being deleted); raising (ValidationFailed)
+    refuses the write and rolls it all back. Approval flows lock fields this way."""
+
+    def __call__(
+        self, conn: Connection, entity: Entity, current: Record, changed: frozenset[str] | None
+    ) -> None: ...
+
+
 class _RolledBack(Exception):
     """Raised inside a dry run's transaction so that everything it did is rolled back."""
+
+
+@dataclasses.dataclass
+class _Batch:
+    """The open transaction that the writes of a `RecordService.batch()` share."""
+
+    conn: Connection
+    files: FileChanges
 
 
 def utc_now() -> dt.datetime:
@@ -87,6 +108,10 @@ class RecordService:
         #: Formulas of every entity, compiled once: run on each write (see record_rules).
         self.rules = rules or RuleBook(app)
         self.runner = RuleRunner(app, tables, self.rules)
+        #: Checks every update and delete passes (see `WriteGuard`).
+        self.guards: list[WriteGuard] = []
+        #: The batch open in each thread, if any (see `batch`).
+        self._local = threading.local()
 
     # -- reading ---------------------------------------------------------------------------
     def get(self, entity: str, id: int, user: User = None) -> Record:
@@ -100,10 +125,21 @@ class RecordService:
                 raise NotFound(entity, id)
             return shown(self.policy, ent, user, self._with_virtual(conn, ent, [record]))[0]
 
-    def query(self, entity: str, query: Query | None = None, user: User = None) -> Page:
-        """One page of records (without child rows); QueryError before any SQL if malformed."""
+    def query(
+        self, entity: str, query: Query | None = None, user: User = None, export: bool = False
+    ) -> Page:
+        """One page of records (without child rows); QueryError before any SQL if malformed.
+
+        With `export`, the user needs the export permission, and only the records in both
+        their read scope and their export scope are returned."""
         ent = self._entity(entity)
-        self.policy.check(user, "query", ent)
+        self.policy.check(user, "export" if export else "query", ent)
+        scope = self.policy.row_filter(user, "read", ent)
+        if export:
+            scopes = [
+                s for s in (scope, self.policy.row_filter(user, "export", ent)) if s is not None
+            ]
+            scope = sa.and_(*scopes) if scopes else None
         compiled = compile_query(
             self.app,
             self.tables,
@@ -111,7 +147,7 @@ class RecordService:
             query or Query(),
             self.db.dialect,
             hidden=self.policy.hidden(user, ent),
-            scope=self.policy.row_filter(user, "read", ent),
+            scope=scope,
         )
         with self.db.read() as conn:
             rows = conn.execute(compiled.statement).mappings().all()
@@ -163,18 +199,24 @@ class RecordService:
         version: int,
         user: User = None,
         dry_run: bool = False,
+        *,
+        system_values: Mapping[str, Any] | None = None,
     ) -> Record:
         """Change the given fields; Conflict if the record is no longer at `version`.
 
-        With `dry_run` every check and rule runs and then everything is rolled back."""
+        With `dry_run` every check and rule runs and then everything is rolled back.
+        Trusted code (the flow engine) may pass `system_values`: fields people may not write
+        (e.g. a readonly state), converted as formula results are; validations, rules and
+        the audit apply to them as to the rest, write guards do not."""
         ent = self._writable(entity)
         self.policy.check(user, "update", ent)
         id, version = record_id(entity, id), expected_version(version)
         guard_fields(self.policy, ent, user, data)
         clean = self.cleaner.clean(ent, data, creating=False)
+        system = self._system_values(ent, system_values or {})
         with self._transaction(ent, dry_run) as (conn, files):
             self._in_scope(conn, ent, id, user, "update")
-            record = self._update(conn, files, ent, id, clean, version, actor_id(user))
+            record = self._update(conn, files, ent, id, clean, version, actor_id(user), system)
         return shown(self.policy, ent, user, [record])[0]
 
     def delete(self, entity: str, id: int, version: int, user: User = None) -> None:
@@ -185,6 +227,37 @@ class RecordService:
         with self._transaction(ent) as (conn, files):
             self._in_scope(conn, ent, id, user, "delete")
             self._delete(conn, files, ent, id, version, actor_id(user), self.clock(), set())
+
+    @contextmanager
+    def batch(self, dry_run: bool = False) -> Iterator[Connection]:
+        """Make the creates, updates and deletes inside the block share one transaction.
+
+        They commit together when the block ends, and none does if the block raises (or with
+        `dry_run`). Each write still runs in a savepoint of its own, so a refused write leaves
+        the batch's earlier writes in place and the caller decides whether to go on. The batch
+        belongs to the thread that opened it; reads (`get`, `query`) do not see its writes
+        until it commits. Batches do not nest. The block gets the transaction's connection,
+        so trusted code (the flow engine) can write its own rows in the same transaction.
+        """
+        if getattr(self._local, "batch", None) is not None:
+            raise RuntimeError("a batch is already open in this thread")
+        files = FileChanges()
+        try:
+            with self.db.write() as conn:
+                self._local.batch = _Batch(conn, files)
+                try:
+                    yield conn
+                finally:
+                    self._local.batch = None
+                if dry_run:
+                    raise _RolledBack
+        except _RolledBack:
+            files.rollback()
+            return
+        except BaseException:
+            files.rollback()
+            raise
+        files.commit()
 
     # -- internals -------------------------------------------------------------------------
     def _entity(self, name: str) -> Entity:
@@ -199,13 +272,38 @@ class RecordService:
             raise ValidationFailed.one(RECORD_KEY, message("child_entity", entity=name))
         return ent
 
+    def _system_values(self, ent: Entity, values: Mapping[str, Any]) -> dict[str, Any]:
+        """Values trusted code sets, as their columns hold them; computed and generated
+        fields, files and child rows stay refused."""
+        converted, errors = {}, {}
+        for name, value in values.items():
+            field = ent.fields.get(name)
+            if (
+                field is None
+                or not field.stored
+                or field.computed
+                or not field.kind.writable
+                or field.type in ("attachment", "table")
+            ):
+                errors[name] = [message("not_writable")]
+            else:
+                column = to_column(field, value)
+                # A choice the options no longer list (a flow version's old state) is kept as
+                # given rather than dropped: trusted code knows values the config forgot.
+                keep = column is None and isinstance(value, str) and field.type == "select"
+                converted[name] = value if keep else column
+        if errors:
+            raise ValidationFailed(errors)
+        return converted
+
     @contextmanager
     def _transaction(
         self, ent: Entity, dry_run: bool = False
     ) -> Iterator[tuple[Connection, FileChanges]]:
         files = FileChanges()
+        batch: _Batch | None = getattr(self._local, "batch", None)
         try:
-            with self.db.write() as conn:
+            with self._begin(batch) as conn:
                 yield conn, files
                 if dry_run:
                     raise _RolledBack
@@ -218,7 +316,21 @@ class RecordService:
         except BaseException:
             files.rollback()
             raise
-        files.commit()
+        if batch is None:
+            files.commit()
+        else:  # the batch keeps or drops them when it ends
+            batch.files.written += files.written
+            batch.files.to_remove += files.to_remove
+
+    @contextmanager
+    def _begin(self, batch: _Batch | None) -> Iterator[Connection]:
+        """A write transaction of its own, or a savepoint inside the open batch."""
+        if batch is None:
+            with self.db.write() as conn:
+                yield conn
+        else:
+            with batch.conn.begin_nested():
+                yield batch.conn
 
     def _load(
         self, conn: Connection, ent: Entity, id: int, lock: bool = False, where: Any = None
@@ -319,6 +431,7 @@ class RecordService:
         clean: CleanInput,
         version: int,
         user_id: int | None,
+        system: Mapping[str, Any],
     ) -> Record:
         current = self._load(conn, ent, id, lock=True)
         if current is None:
@@ -328,7 +441,7 @@ class RecordService:
         self._check(conn, ent, clean, id)
         now = self.clock()
         table = self.tables[ent.name]
-        new_values = dict(clean.values)
+        new_values = {**clean.values, **system}
         for name, items in new_values.items():
             if ent.fields[name].type == "attachment":
                 old = current.values.get(name)
@@ -341,6 +454,8 @@ class RecordService:
                 {name: old_rows}, {name: self.rows.read(conn, ent.fields[name], id)}
             )
             changes.update(table_changes)
+        for guard in self.guards:
+            guard(conn, ent, current, frozenset(changes) - system.keys())
         if not changes:
             return current
         columns = {k: new_values[k] for k in changes if k in new_values}
@@ -362,7 +477,7 @@ class RecordService:
         record = self._load(conn, ent, id)
         assert record is not None
         ctx = self.runner.context(conn, now)
-        given = set(clean.values) | set(clean.tables)
+        given = set(clean.values) | set(clean.tables) | set(system)
         derived = self.runner.on_write(
             ctx, ent, id, current.values, record.values, given, user_id, now
         )
@@ -393,6 +508,8 @@ class RecordService:
             raise NotFound(ent.name, id)
         if version is not None and current.version != version:
             raise Conflict(ent.name, id, version, current.version, current.values)
+        for guard in self.guards:
+            guard(conn, ent, current, None)
         self._release_references(conn, files, ent, id, user_id, now, seen)
         table = self.tables[ent.name]
         files.to_remove.append(self.files.record_folder(ent.name, id))

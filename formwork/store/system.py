@@ -123,3 +123,6 @@ def add_system_tables(metadata: sa.MetaData) -> None:
     from .tokens import add_token_table  # tokens.py reads this module's names
 
     add_token_table(metadata)
+    from ..flows.tables import add_flow_tables  # flows/tables.py reads this module's names
+
+    add_flow_tables(metadata)

@@ -12,4 +12,4 @@ from flask import Blueprint
 records = Blueprint("records", __name__, url_prefix="/r")
 
 # Imported for their routes (each module adds its own to `records`).
-from . import board, detail, forms, lists  # noqa: E402, F401
+from . import board, detail, forms, lists, transfer  # noqa: E402, F401

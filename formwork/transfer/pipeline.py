@@ -1,0 +1,309 @@
+"""The import itself: rows of a file, mapped and converted, written through the record service.
+
+Rows are taken a batch at a time. Each batch's link cells are looked up together, the records
+its key values name are found, and then every row is created (or, when its key names an
+existing record, updated) inside one `RecordService.batch()`, so every check, rule, audit row
+and permission applies exactly as for one record typed into a form.
+
+A dry run does all of that and rolls every batch back, reporting every bad row: each row runs
+in a savepoint of its own, so one refusal does not hide the next. A real run writes a batch
+all or nothing: if any of its rows is refused, the batch is rolled back and the import stops
+there (the batches before it stay written). Because rows with a key update the record the key
+finds, running the same file again after a stop or a crash writes no duplicates.
+
+Blank cells mean "no value" for a new record and "leave as it is" for an existing one.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from flask_babel import gettext as _
+
+from ..metamodel.model import Entity, Field
+from ..store.actor import Actor
+from ..store.errors import (
+    RECORD_KEY,
+    Conflict,
+    Forbidden,
+    NotFound,
+    RecordError,
+    ValidationFailed,
+)
+from ..store.query import MAX_PAGE_SIZE, Filter, Query
+from ..store.records import RecordService
+from .convert import CellProblem, Converter, text_of
+from .links import LinkResolver
+from .mapping import RECORD_ID, ColumnMap
+from .report import RowError
+from .sources import Row, Source
+
+DEFAULT_BATCH = 500
+#: Called as rows are done: (rows done, rows in the file).
+Progress = Callable[[int, int], None]
+
+
+@dataclass
+class ImportResult:
+    """What an import (or its dry run) did, and every problem it met, by row."""
+
+    dry_run: bool
+    rows: int = 0
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    #: Bad rows left out because the caller asked to skip them.
+    skipped: int = 0
+    errors: list[RowError] = field(default_factory=list)
+    #: The first row of the batch that was refused and rolled back (nothing after it was
+    #: written); None when the import ran to the end.
+    stopped_at: int | None = None
+
+    @property
+    def bad_rows(self) -> set[int]:
+        return {e.row for e in self.errors}
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+
+@dataclass
+class _Prepared:
+    row: Row
+    data: dict[str, Any]
+    key: Any = None
+    #: (id, version) of the record the key found, if any.
+    existing: tuple[int, int] | None = None
+    bad: bool = False
+
+
+class Importer:
+    """Imports files into one entity as one user, with one column mapping."""
+
+    def __init__(
+        self,
+        service: RecordService,
+        entity: Entity,
+        user: Actor | int | None,
+        columns: tuple[str, ...],
+        mapping: ColumnMap,
+        *,
+        zone: str = "UTC",
+        translate: Callable[[str], str] = str,
+        label: Callable[[Field], str] | None = None,
+    ) -> None:
+        if mapping.problems:
+            raise ValueError("the mapping has problems: " + "; ".join(mapping.problems))
+        service.policy.check(user, "import", entity)
+        self.service = service
+        self.entity = entity
+        self.user = user
+        self.mapping = mapping
+        self.translate = translate
+        self.label = label or (lambda f: f.label.get(service.app.default_locale, f.name))
+        self.links = LinkResolver(service, user)
+        self.convert = Converter(self.links, zone)
+        index = {name: i for i, name in enumerate(columns)}
+        #: (cell index, column header, field) of every mapped column, in file order.
+        self.cells = [
+            (index[column], column, entity.fields.get(name))
+            for column, name in mapping.fields.items()
+        ]
+        self.width = len(columns)
+        self.column_of = {name: column for column, name in mapping.fields.items()}
+
+    def run(
+        self,
+        source: Source,
+        *,
+        dry_run: bool = False,
+        skip_invalid: bool = False,
+        batch_size: int = DEFAULT_BATCH,
+        progress: Progress | None = None,
+    ) -> ImportResult:
+        """Import (or with `dry_run`, only check) every row of `source`."""
+        total = sum(1 for _row in source.rows())
+        result = ImportResult(dry_run=dry_run, rows=total)
+        seen: dict[str, dict[Any, int]] = {}
+        done = 0
+        for chunk in _chunks(source.rows(), batch_size):
+            prepared = self._prepare(chunk, seen, result)
+            if dry_run:
+                self._check(prepared, result)
+            else:
+                bad = [p for p in prepared if p.bad]
+                if bad and not skip_invalid:
+                    result.stopped_at = chunk[0].number
+                    return result
+                result.skipped += len(bad)
+                if not self._write([p for p in prepared if not p.bad], result, progress, done):
+                    result.stopped_at = chunk[0].number
+                    return result
+            done += len(chunk)
+            if progress:
+                progress(done, total)
+        return result
+
+    # -- preparing rows --------------------------------------------------------------------
+    def _prepare(
+        self, rows: list[Row], seen: dict[str, dict[Any, int]], result: ImportResult
+    ) -> list[_Prepared]:
+        for index, _column, f in self.cells:
+            if f is not None and f.type == "link":
+                texts = {text_of(r.cells[index]).strip() for r in rows if index < len(r.cells)}
+                self.links.prefetch(f, (t for t in texts if t))
+        prepared = [self._convert(row, seen, result) for row in rows]
+        self._find_existing([p for p in prepared if p.key is not None and not p.bad])
+        return prepared
+
+    def _convert(
+        self, row: Row, seen: dict[str, dict[Any, int]], result: ImportResult
+    ) -> _Prepared:
+        item = _Prepared(row, {})
+        extra = [c for c in row.cells[self.width :] if c not in (None, "")]
+        if extra:
+            self._fail(item, result, "", "", _("This row has more cells than there are columns."))
+        for index, column, f in self.cells:
+            cell = row.cells[index] if index < len(row.cells) else None
+            name = self.mapping.fields[column]
+            try:
+                value = _record_number(cell) if name == RECORD_ID else self.convert.value(f, cell)
+            except CellProblem as problem:
+                self._fail(item, result, column, cell, str(problem))
+                continue
+            if value is None or value == []:
+                continue
+            unique = name == RECORD_ID or (f is not None and (f.unique or name == self.mapping.key))
+            if unique:
+                first = seen.setdefault(name, {}).setdefault(_hashable(value), row.number)
+                if first != row.number:
+                    self._fail(
+                        item,
+                        result,
+                        column,
+                        cell,
+                        _("Row %(row)s has the same value; it must be unique.", row=first),
+                    )
+                    continue
+            if name == self.mapping.key:
+                item.key = value
+            if name != RECORD_ID and f is not None and f.writable:
+                item.data[name] = value
+        return item
+
+    def _find_existing(self, items: list[_Prepared]) -> None:
+        key = self.mapping.key
+        if not items or key is None:
+            return
+        by_key = {_hashable(p.key): p for p in items}
+        for start in range(0, len(items), MAX_PAGE_SIZE):
+            values = [p.key for p in items[start : start + MAX_PAGE_SIZE]]
+            query = Query(
+                filters=(Filter(key, "in", values),), page_size=MAX_PAGE_SIZE, count=False
+            )
+            page = self.service.query(self.entity.name, query, self.user)
+            for record in page.records:
+                found = record.id if key == RECORD_ID else record.values.get(key)
+                item = by_key.get(_hashable(found))
+                if item is not None:
+                    item.existing = (record.id, record.version)
+
+    # -- writing ---------------------------------------------------------------------------
+    def _check(self, items: list[_Prepared], result: ImportResult) -> None:
+        with self.service.batch(dry_run=True):
+            for item in items:
+                if not item.bad:
+                    try:
+                        self._write_one(item, result)
+                    except RecordError as exc:
+                        self._refused(item, result, exc)
+
+    def _write(
+        self, items: list[_Prepared], result: ImportResult, progress: Progress | None, done: int
+    ) -> bool:
+        counts = (result.created, result.updated, result.unchanged)
+        try:
+            with self.service.batch():
+                for number, item in enumerate(items, start=1):
+                    self._write_one(item, result)
+                    if progress:
+                        progress(done + number, result.rows)
+        except RecordError as exc:
+            result.created, result.updated, result.unchanged = counts
+            self._refused(item, result, exc)
+            return False
+        return True
+
+    def _write_one(self, item: _Prepared, result: ImportResult) -> None:
+        name = self.entity.name
+        if item.existing is not None:
+            record_id, version = item.existing
+            record = self.service.update(name, record_id, item.data, version, self.user)
+            if record.version == version:
+                result.unchanged += 1
+            else:
+                result.updated += 1
+        elif self.mapping.key == RECORD_ID and item.key is not None:
+            raise NotFound(name, item.key)
+        else:
+            self.service.create(name, item.data, self.user)
+            result.created += 1
+
+    # -- problems --------------------------------------------------------------------------
+    def _fail(
+        self, item: _Prepared, result: ImportResult, column: str, cell: Any, text: str
+    ) -> None:
+        item.bad = True
+        value = "" if cell is None else text_of(cell)
+        result.errors.append(RowError(item.row.number, column, value, text))
+
+    def _refused(self, item: _Prepared, result: ImportResult, exc: RecordError) -> None:
+        if isinstance(exc, ValidationFailed):
+            for key, texts in exc.errors.items():
+                name = key.split("[")[0].split(".")[0]
+                column = self.column_of.get(name, "")
+                cell = self._cell(item.row, column)
+                for text in texts:
+                    message = self.translate(text)
+                    if not column and key != RECORD_KEY:
+                        f = self.entity.fields.get(name)
+                        message = f"{self.label(f) if f else key}: {message}"
+                    self._fail(item, result, column, cell, message)
+            return
+        if isinstance(exc, Conflict):
+            text = _("Someone else changed this record meanwhile; import the file again.")
+        elif isinstance(exc, NotFound):
+            text = _("There is no such record, or you may not change it.")
+        elif isinstance(exc, Forbidden):
+            text = _("Your roles do not allow this.")
+        else:
+            text = str(exc)
+        self._fail(item, result, self.mapping.key_column or "", None, text)
+
+    def _cell(self, row: Row, column: str) -> Any:
+        for index, header, _f in self.cells:
+            if header == column:
+                return row.cells[index] if index < len(row.cells) else None
+        return None
+
+
+def _chunks(rows: Iterator[Row], size: int) -> Iterator[list[Row]]:
+    while chunk := list(itertools.islice(rows, size)):
+        yield chunk
+
+
+def _record_number(cell: Any) -> int | None:
+    if cell is None or not text_of(cell).strip():
+        return None
+    text = text_of(cell).strip().lstrip("#").strip()
+    if not text.isdigit() or int(text) < 1:
+        raise CellProblem(_("Not a record number."))
+    return int(text)
+
+
+def _hashable(value: Any) -> Any:
+    return tuple(value) if isinstance(value, list) else value

@@ -4,10 +4,15 @@ Every entity table has the system columns (id, created/updated at and by, versio
 entity's table also has parent_id and position. Link fields become foreign keys. Columns are
 nullable: "required" is enforced by the record service, so that a required field can be added
 to a table that already has rows.
+
+Indexes follow the list (see `list_indexes`): a list page filters on its configured filters
+and orders by its sort then id, and its indexes are what lets the database return the first
+rows of that order without sorting every match.
 """
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -18,6 +23,10 @@ from ..metamodel.model import USER_ENTITY, App, Entity, Field
 from .system import ID_TYPE, NAMING_CONVENTION, USER_TABLE, add_system_tables
 
 ON_DELETE = {"restrict": "RESTRICT", "set_null": "SET NULL", "cascade": "CASCADE"}
+#: Value types filtered by a range (min/max) rather than by equality.
+RANGE_VALUE_TYPES = frozenset({"number", "date", "datetime"})
+#: The longest index name every supported database keeps whole (PostgreSQL: 63).
+MAX_NAME = 63
 
 
 @dataclass(frozen=True)
@@ -69,20 +78,80 @@ def _entity_table(metadata: sa.MetaData, app: App, entity: Entity) -> sa.Table:
             )
         )
         columns.append(sa.Column("position", sa.Integer(), nullable=False, server_default="0"))
-    indexed = set(entity.list.filters) | {k.field for k in entity.list.sort}
+    composite, single = list_indexes(entity)
     for field in entity.stored_fields():
-        columns.append(field_column(field, index=field.name in indexed))
-    return sa.Table(entity.table_name, metadata, *columns)
+        columns.append(field_column(field, index=field.name in single))
+    table = sa.Table(entity.table_name, metadata, *columns)
+    for names in composite:
+        sa.Index(index_name(table.name, names), *(table.c[n] for n in names))
+    return table
+
+
+def list_indexes(entity: Entity) -> tuple[list[tuple[str, ...]], set[str]]:
+    """The entity's indexes: (composite indexes as column names, fields that get a
+    single-column index).
+
+    With S the list's first sort key and its column, an equality filter F (choices, yes/no,
+    links) gets (F, S, id): the matches of F come out of the index already in S order, so a
+    page reads about one page of rows instead of sorting every match (ties on S are sorted by
+    id). The list's order itself gets (S, id). Range filters (numbers, dates) keep an index of
+    their own — a range on F and an order on S cannot share one. The other sort keys keep
+    theirs, for a list sorted by a column header. Each of these replaces the single-column
+    index its field had, so a list never costs more than one index per filter and sort key.
+    Fields indexed for their own sake (`indexed: true`, links) keep a single-column index
+    unless a composite index starts with them.
+    """
+    fields = entity.fields
+    first = entity.list.sort[0].field if entity.list.sort else None
+    lead = first if first is not None and _orderable(fields.get(first)) else None
+    single = {k.field for k in entity.list.sort if k.field != lead}
+    single |= {f.name for f in entity.stored_fields() if f.indexed or f.kind.indexed(f)}
+    composite: list[tuple[str, ...]] = []
+    if lead is not None:
+        composite.append((lead, "id"))
+    for name in entity.list.filters:
+        field = fields.get(name)
+        if field is not None and field.unique:
+            continue  # its unique constraint finds the one match
+        if lead is None or name == lead or not _orderable(field) or _is_range(field):
+            single.add(name)
+        else:
+            composite.append((name, lead, "id"))
+    leading = {c[0] for c in composite}
+    return composite, single - leading
+
+
+def index_name(table: str, columns: tuple[str, ...]) -> str:
+    """`ix_<table>_<columns>`, shortened with a hash to a length every database keeps."""
+    name = f"ix_{table}_{'_'.join(columns)}"
+    if len(name) <= MAX_NAME:
+        return name
+    digest = hashlib.sha1(name.encode()).hexdigest()[:8]
+    return f"{name[: MAX_NAME - 9]}_{digest}"
+
+
+def _orderable(field: Field | None) -> bool:
+    """Whether an index on the field's column can serve equality or order (not JSON)."""
+    return (
+        field is not None
+        and field.stored
+        and not field.kind.bulky
+        and not isinstance(field.kind.column_type(field), sa.JSON)
+    )
+
+
+def _is_range(field: Field | None) -> bool:
+    return field is not None and field.kind.value_type in RANGE_VALUE_TYPES
 
 
 def field_column(field: Field, index: bool = False) -> sa.Column:
-    """The column of one stored field."""
+    """The column of one stored field, with a single-column index if `index`."""
     args: list[sa.SchemaItem] = []
     if field.type == "link":
         target = table_name_of(field.setting("to"))
         on_delete = ON_DELETE[field.setting("on_delete", "restrict")]
         args.append(sa.ForeignKey(f"{target}.id", ondelete=on_delete))
-    wants_index = not field.unique and (index or field.indexed or field.kind.indexed(field))
+    wants_index = index and not field.unique
     return sa.Column(
         field.name,
         field.kind.column_type(field),

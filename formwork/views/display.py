@@ -3,14 +3,16 @@
 `Display` turns one field's value into markup: option labels as coloured chips, links as the
 linked record's title (fetched for a whole page in one query per target), URLs and e-mail as
 safe links, rich text sanitized again on the way out, times in the configured zone. Plain
-text comes from the field type's own `format`, so exports and pages agree.
+text comes from the field type's own `format`, so exports and pages agree. `cells` prepares
+a column once (its chips made once per value) for pages that show many values of one field.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
+from functools import partial
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -29,6 +31,12 @@ COLORS = frozenset(
     {"red", "orange", "yellow", "green", "teal", "blue", "purple", "pink", "gray", "brown"}
 )
 SAFE_SCHEMES = ("http://", "https://")
+EMPTY = Markup('<span class="empty" aria-label="—">—</span>')
+#: Field types whose markup is more than their escaped text (see `Display.html`).
+MARKED_UP = frozenset(
+    {"select", "multiselect", "link", "url", "email", "phone", "richtext", "longtext"}
+    | {"rating", "attachment", "datetime"}
+)
 EXTERNAL_LINK = '<a href="{0}" rel="noopener noreferrer nofollow" target="_blank">{0}</a>'
 
 
@@ -92,6 +100,9 @@ class Display:
         self.locale = locale
         self.zone = ZoneInfo(timezone)
         self.titles = titles
+        #: Option chips made so far, by field (its id: fields live as long as the model) and
+        #: value.
+        self._chips: dict[tuple[int, Any], Markup] = {}
 
     def text(self, field: Field, value: Any) -> str:
         """The value as plain text (titles for links, local time for datetimes)."""
@@ -113,7 +124,7 @@ class Display:
     def html(self, field: Field, value: Any) -> Markup:
         """The value as markup for a page; empty values show as an em dash."""
         if value is None or value == [] or value == "":
-            return Markup('<span class="empty" aria-label="—">—</span>')
+            return EMPTY
         kind = field.type
         if kind == "select":
             return self._chip(field, value)
@@ -142,11 +153,34 @@ class Display:
             return Markup(", ").join(escape(item.get("name", "")) for item in value)
         return escape(self.text(field, value))
 
+    def cells(self, field: Field) -> Callable[[Any], Markup]:
+        """A function giving what `html` gives for the field's values, faster over many:
+        chips are made once per value, plain values skip the dispatch."""
+        kind = field.type
+        if kind == "select":
+            return lambda value: EMPTY if value is None or value == "" else self._chip(field, value)
+        if kind in MARKED_UP:
+            return partial(self.html, field)
+        plain = field.kind.format
+        locale = self.locale
+
+        def cell(value: Any) -> Markup:
+            if value is None or value == [] or value == "":
+                return EMPTY
+            return escape(plain(value, field, locale))
+
+        return cell
+
     def _chip(self, field: Field, value: Any) -> Markup:
-        option = next((o for o in field.options if o.value == value), None)
-        color = option.color if option is not None and option.color in COLORS else "none"
-        label = option.label.get(self.locale, value) if option is not None else value
-        return Markup('<span class="chip chip-{}">{}</span>').format(color, label)
+        key = (id(field), value)
+        chip = self._chips.get(key)
+        if chip is None:
+            option = next((o for o in field.options if o.value == value), None)
+            color = option.color if option is not None and option.color in COLORS else "none"
+            label = option.label.get(self.locale, value) if option is not None else value
+            chip = Markup('<span class="chip chip-{}">{}</span>').format(color, label)
+            self._chips[key] = chip
+        return chip
 
     def _link(self, field: Field, value: Any) -> Markup:
         target = field.setting("to")

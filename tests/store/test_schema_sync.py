@@ -18,6 +18,7 @@ from formwork.metamodel import App, load_app
 from formwork.metamodel.model import SYSTEM_COLUMNS
 from formwork.store import sync_apply
 from formwork.store.database import Database, sqlite_url
+from formwork.store.query import Filter, Query, compile_query
 from formwork.store.schema_sync import (
     SchemaSyncRefused,
     SchemaSyncStale,
@@ -368,6 +369,81 @@ def test_indexes_follow_the_list_filters(site: Site) -> None:
     plain = {"customer": {"fields": fields, "list": {"columns": ["name"]}}}
     assert site.plan(plain).render() == "- index ix_customer_region on customer(region)\n"
     site.sync(plain)
+
+
+SORTED_FIELDS = {
+    "name": {"type": "text"},
+    "region": {"type": "select", "options": ["east", "west"]},
+    "amount": {"type": "decimal"},
+    "score": {"type": "integer"},
+}
+
+
+def sorted_list(**extra: Any) -> dict[str, dict[str, Any]]:
+    listed = {"columns": ["name"], "sort": ["-score", "name"], **extra}
+    return {"customer": {"fields": SORTED_FIELDS, "list": listed}}
+
+
+def test_a_sorted_list_indexes_each_equality_filter_with_its_first_sort_key(site: Site) -> None:
+    site.sync({"customer": {"fields": SORTED_FIELDS, "list": {"columns": ["name"]}}})
+    site.insert("customer", {"name": "A", "region": "east", "score": 3})
+    plan = site.plan(sorted_list(filters=["region", "amount"]), now=LATER)
+    assert plan.render().splitlines() == [
+        "+ index ix_customer_amount on customer(amount)",
+        "+ index ix_customer_name on customer(name)",
+        "+ index ix_customer_region_score_id on customer(region, score, id)",
+        "+ index ix_customer_score_id on customer(score, id)",
+    ]
+    site.sync(sorted_list(filters=["region", "amount"]), now=LATER)
+    with site.db.read() as conn:
+        live = {ix["name"]: ix["column_names"] for ix in sa.inspect(conn).get_indexes("customer")}
+    assert live["ix_customer_region_score_id"] == ["region", "score", "id"]
+
+
+def test_a_new_first_sort_key_replaces_the_list_indexes(site: Site) -> None:
+    site.sync(sorted_list(filters=["region"]))
+    resorted = sorted_list(filters=["region"], sort=["name"])
+    assert sorted(site.plan(resorted, now=LATER).render().splitlines()) == [
+        "+ index ix_customer_name_id on customer(name, id)",
+        "+ index ix_customer_region_name_id on customer(region, name, id)",
+        "- index ix_customer_name on customer(name)",
+        "- index ix_customer_region_score_id on customer(region, score, id)",
+        "- index ix_customer_score_id on customer(score, id)",
+    ]
+    site.sync(resorted, now=LATER)
+
+
+def test_a_filtered_sorted_first_page_reads_its_rows_from_an_index_in_order(
+    sqlite_db: Database, tmp_path: Path
+) -> None:
+    site = Site(sqlite_db, tmp_path)
+    site.sync(sorted_list(filters=["region", "amount"]))
+    app, tables = site.app, site.tables
+    assert app is not None and tables is not None
+    entity = app.entity("customer")
+    for sort in (None, ("-score",), ("score",)):
+        query = Query(filters=(Filter("region", "eq", "east"),), sort=sort)
+        statement = compile_query(app, tables, entity, query).statement
+        literal = {"literal_binds": True}
+        sql = str(statement.compile(dialect=sqlite_db.engine.dialect, compile_kwargs=literal))
+        with sqlite_db.read() as conn:
+            plan = [row[3] for row in conn.exec_driver_sql(f"EXPLAIN QUERY PLAN {sql}")]
+        assert any("USING INDEX ix_customer_region_score_id (region=?)" in p for p in plan), plan
+        # Rows come in score order; only records with the same score are sorted (by id).
+        assert "USE TEMP B-TREE FOR ORDER BY" not in plan, plan
+
+
+def test_the_reference_app_has_at_most_one_index_per_list_filter_sort_key_and_link(
+    crm_app: App,
+) -> None:
+    tables = build_tables(crm_app)
+    for name, table in tables.entities.items():
+        entity = crm_app.entity(name)
+        links = {f.name for f in entity.stored_fields() if f.type == "link"}
+        needs = set(entity.list.filters) | {k.field for k in entity.list.sort} | links
+        assert len(table.indexes) <= len(needs) + bool(entity.child_of), name
+        leading = [next(iter(ix.columns)).name for ix in table.indexes]
+        assert len(leading) == len(set(leading)), f"two indexes of {name} start alike"
 
 
 def test_rebuilding_a_parent_table_keeps_the_rows_that_link_to_it(site: Site) -> None:

@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import pytest
 from flask import Flask
 
-from formwork.metamodel import App
+from formwork.metamodel import App, load_app
 from formwork.store.actor import Actor
 from formwork.views.display import Display, LinkTitles
+from tests.packages import write_package
 
 
 @pytest.fixture
@@ -42,6 +44,40 @@ def field(crm_app: App, entity: str, name: str) -> Any:
 )
 def test_values_render_as_safe_markup(show, crm_app: App, name: str, value: Any, html: str) -> None:
     assert html in str(show.html(field(crm_app, "customer", name), value))
+
+
+@pytest.mark.parametrize(
+    ("name", "values"),
+    [
+        ("grade", ["A", "B", "A", "<b>", None, ""]),
+        ("tags", [["高潜力客户", "<i>"], [], None]),
+        ("name", ["<script>x</script>", "甲", "", None]),
+        ("score", [0, 87, None]),
+        ("annual_amount", [Decimal("1234.5"), None]),
+        ("website", ["https://a.cn/?q=1&r=2", "javascript:alert(1)"]),
+        ("notes", ["line1\nline2", ""]),
+        ("major_dispute", [True, False, None]),
+    ],
+)
+def test_a_column_renders_each_value_as_html_does(
+    show, crm_app: App, name: str, values: list[Any]
+) -> None:
+    column = field(crm_app, "customer", name)
+    cell = show.cells(column)
+    for value in values:
+        assert cell(value) == show.html(column, value), value
+
+
+def test_chips_of_two_fields_with_the_same_name_do_not_mix(
+    show, crm_app: App, tmp_path: Path
+) -> None:
+    """The chips a Display keeps belong to their field, not to a field name."""
+    region = {"type": "select", "options": [{"value": "华北", "color": "blue"}]}
+    other = load_app(write_package(tmp_path, {"ticket": {"region": region}}))
+    theirs = other.entity("ticket").fields["region"]
+    ours = field(crm_app, "customer", "region")
+    assert "chip-none" in show.cells(ours)("华北")
+    assert "chip-blue" in show.cells(theirs)("华北")
 
 
 def test_a_javascript_url_is_never_a_link(show, crm_app: App) -> None:

@@ -159,6 +159,19 @@ def test_columns_are_the_configured_ones_and_the_first_links_to_the_record(as_ro
     assert f'<a href="/r/customer/{record.id}" class="record-link">{record["code"]}</a>' in html
 
 
+def test_each_cell_is_labelled_by_its_column_and_values_are_escaped(as_role, crm) -> None:
+    admin = as_role("admin")
+    record = crm.customer("<b>甲</b>", owner=admin.user, region="华北", annual_amount="1234.5")
+    html = admin.get("/r/customer/").get_data(as_text=True)
+    row = re.search(rf'<tr id="row-{record.id}">(.*?)</tr>', html, re.S)
+    assert row is not None
+    cells = row.group(1)
+    assert '<td data-label="Name">&lt;b&gt;甲&lt;/b&gt;</td>' in cells
+    assert '<td data-label="Region"><span class="chip chip-none">North</span></td>' in cells
+    assert '<td data-label="Annual contract amount" class="num">¥1,234.50</td>' in cells
+    assert "<b>" not in cells
+
+
 def test_hidden_fields_appear_nowhere(as_role, crm) -> None:
     support = as_role("tech_support")
     crm.customer("甲", annual_amount="1000000", max_single_contract="10")

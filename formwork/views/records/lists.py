@@ -11,14 +11,18 @@ matching records the user may see, as checkboxes named `name`.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from flask import abort, render_template, request, url_for
+from markupsafe import Markup
 from werkzeug.wrappers import Response
 
 from ...metamodel.model import Entity, Field
+from ...store.query import Page
 from ..context import actor, can, entity_or_404, hidden_fields, service, text
+from ..display import Display
 from . import form_lookup, records
 from .list_bulk import (
     ACTIONS,
@@ -43,6 +47,11 @@ from .list_params import ListParams, sortable, url
 from .pages import display_for, visible
 
 PICK_LIMIT = 10
+NUM = Markup(' class="num"')
+END = Markup("</td>")
+LINK = Markup('<a href="{}" class="record-link">{}</a>')
+#: An id no record has, standing in for each record's id in its detail URL.
+ID_MARK = 987654321987654321
 PARAM_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 
@@ -55,6 +64,18 @@ class Column:
     sorted: str | None = None
     #: The list sorted by this column (toggling the direction); None if it cannot sort.
     sort_url: str | None = None
+
+
+@dataclass(frozen=True)
+class Row:
+    """One record of the page, its cells rendered (the first one is the link to it)."""
+
+    id: int
+    version: int
+    #: Its title, or "#id" when it has none: the name of its checkbox.
+    name: str
+    #: Its <td> cells, one per column.
+    cells: Markup
 
 
 @dataclass(frozen=True)
@@ -120,11 +141,13 @@ def _render(
     next_page = (("after", page.next_cursor),) if page and page.next_cursor else ()
     settable = settable_fields(ent)
     boards = select_fields(ent)
+    heads = _columns(ent, params, columns, base)
     context: dict[str, Any] = {
         "entity": ent,
         "params": params,
         "page": page,
-        "columns": _columns(ent, params, columns, base),
+        "columns": heads,
+        "rows": _rows(ent, page, heads, show) if page else [],
         "show": show,
         "controls": controls(ent, params, show),
         "searchable": searchable(ent),
@@ -147,6 +170,43 @@ def _render(
     }
     status = 400 if problems else 200
     return respond("records/list.html", "records/_list_results.html", status, **context)
+
+
+def _rows(ent: Entity, page: Page, columns: list[Column], show: Display) -> list[Row]:
+    """The page's records with their cells as markup, built here rather than cell by cell in
+    the template: each column's cell tag and renderer are made once, so a page costs little
+    more than its values. The first cell links to the record."""
+    tags = [
+        Markup('<td data-label="{}"{}>').format(c.label, NUM if c.numeric else "") for c in columns
+    ]
+    renderers = [
+        (tag, c.field.name, show.cells(c.field)) for tag, c in zip(tags, columns, strict=True)
+    ]
+    first = columns[0].field if columns else None
+    detail = _detail_urls(ent)
+    rows = []
+    for record in page.records:
+        values = record.values
+        name = record.title or f"#{record.id}"
+        parts = []
+        for tag, field, render in renderers:
+            parts += (tag, render(values.get(field)), END)
+        if first is not None:
+            title = show.text(first, values.get(first.name)) or name
+            parts[1] = LINK.format(detail(record.id), title)
+        # Every part is markup already (`Display.cells` gives Markup): no escaping is left to do.
+        rows.append(Row(record.id, record.version, name, Markup("".join(parts))))
+    return rows
+
+
+def _detail_urls(ent: Entity) -> Callable[[int], str]:
+    """The detail page URL of a record by id: url_for once, then the id put in its place (with
+    url_for for each record if the route ever puts the id where it cannot be found again)."""
+    url = url_for("records.detail", entity=ent.name, id=ID_MARK)
+    before, mark, after = url.partition(str(ID_MARK))
+    if not mark or str(ID_MARK) in after:
+        return lambda id: url_for("records.detail", entity=ent.name, id=id)
+    return lambda id: f"{before}{id}{after}"
 
 
 def _columns(ent: Entity, params: ListParams, fields: list[Field], base: str) -> list[Column]:

@@ -37,7 +37,7 @@ METHODS = [
     ("**.py", "python"),
 ]
 OPTIONS = {"views/templates/**.html": {"silent": "false"}}
-KEYWORDS = {**DEFAULT_KEYWORDS, "lazy_gettext": None, "lazy_ngettext": (1, 2)}
+KEYWORDS = {**DEFAULT_KEYWORDS, "lazy_gettext": None, "_l": None, "lazy_ngettext": (1, 2)}
 #: Comments starting with this, just before a text, are shown to translators.
 COMMENT_TAGS = ("TRANSLATORS:",)
 

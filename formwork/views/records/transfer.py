@@ -204,7 +204,7 @@ def import_errors(entity: str, token: str, fmt: str) -> Any:
         handle,
         mimetype=MEDIA_TYPES[fmt],
         as_attachment=True,
-        download_name=f"{stem}-{_('errors')}.{fmt}",
+        download_name=_("%(name)s-errors", name=stem) + f".{fmt}",
     )
 
 

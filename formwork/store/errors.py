@@ -42,6 +42,7 @@ MESSAGES = {
     "not_sortable": "Cannot sort by a {type} field.",
     "bad_cursor": "Invalid page cursor; start again from the first page.",
     "bad_page_size": "Page size must be between 1 and {max}.",
+    "not_in_sql": "{field} is computed as records are read; it cannot be filtered or sorted on.",
     "no_grading": "No grading {grading} for {entity}.",
     "not_a_grade": "Not a grade of {grading}.",
     "reason_needed": "A manual grade needs a reason.",

@@ -9,7 +9,7 @@ mistake is a QueryError naming the filter, before the database is touched.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -98,13 +98,15 @@ def compile_query(
     dialect: str = "sqlite",
     hidden: frozenset[str] = frozenset(),
     scope: Any = None,
+    computed: Mapping[str, sa.ColumnElement[Any]] | None = None,
 ) -> CompiledQuery:
     """The SQL of `query`; QueryError (before any SQL runs) if it does not fit the model.
 
     `hidden` fields are unknown to this query (no filter, sort or search on them); `scope` is
-    the permission condition every row must meet.
+    the permission condition every row must meet; `computed` holds the SQL form of virtual
+    computed fields (by name), so they can be filtered and sorted on like columns.
     """
-    builder = _Builder(app, tables, entity, dialect, hidden)
+    builder = _Builder(app, tables, entity, dialect, hidden, computed or {})
     errors: dict[str, list[str]] = {}
     conditions = []
     for index, item in enumerate(query.filters):
@@ -127,7 +129,9 @@ def compile_query(
     table = tables[entity.name]
     if scope is not None:
         conditions.append(scope)
-    base = sa.select(table).where(*conditions)
+    # Virtual fields sorted on are selected too: the page cursor reads their values.
+    sorted_on = [builder.computed[k.name].label(k.name) for k in keys if k.name in builder.computed]
+    base = sa.select(table, *sorted_on).where(*conditions)
     count = None
     if query.count:
         capped = base.with_only_columns(table.c.id).limit(COUNT_CAP + 1).subquery()
@@ -140,10 +144,17 @@ def compile_query(
 
 class _Builder:
     def __init__(
-        self, app: App, tables: Tables, entity: Entity, dialect: str, hidden: frozenset[str]
+        self,
+        app: App,
+        tables: Tables,
+        entity: Entity,
+        dialect: str,
+        hidden: frozenset[str],
+        computed: Mapping[str, sa.ColumnElement[Any]],
     ) -> None:
         self.app = app
         self.hidden = hidden
+        self.computed = computed
         self.entity = entity
         self.tables = tables
         self.table = tables[entity.name]
@@ -174,7 +185,7 @@ class _Builder:
             raise QueryError.one("op", message("op_not_for_type", op=op, type=field.type))
         if field.type == "table":
             return self._rows_exist(field, negate=op == "empty")
-        column = self.table.c[field.name]
+        column = self.column(field)
         value = item.value
         if op in ("empty", "not_empty"):
             if value not in (None, True):
@@ -211,9 +222,18 @@ class _Builder:
         ops = ["eq", "ne", "in", "empty", "not_empty"]
         if field.kind.ordered:
             ops += ORDERED_OPS
-        if isinstance(self.table.c[field.name].type, sa.String):
+        if isinstance(self.column(field).type, sa.String):
             ops.append("contains")
         return tuple(ops)
+
+    def column(self, field: Field) -> sa.ColumnElement[Any]:
+        """The field's column, or the SQL form of a virtual computed field; QueryError for a
+        virtual field whose formula has no SQL form (it is computed only as records are read)."""
+        if field.name in self.table.c:
+            return self.table.c[field.name]
+        if field.name in self.computed:
+            return self.computed[field.name]
+        raise QueryError.one("field", message("not_in_sql", field=field.name))
 
     def value(self, field: Field, raw: Any) -> Any:
         """A filter value converted like input to the field, but without range checks."""
@@ -270,7 +290,7 @@ class _Builder:
                 field = self.field(item.field)
             except QueryError as exc:
                 raise QueryError({"sort": exc.errors["field"]}) from None
-            column = self.table.c.get(field.name)
+            column = self.column(field) if field.type != "table" else None
             if column is None or isinstance(column.type, sa.JSON):
                 raise QueryError.one("sort", message("not_sortable", type=field.type))
             if any(k.name == field.name for k in keys):

@@ -22,7 +22,9 @@ from sqlalchemy.engine import Connection
 
 from ..metamodel.fieldtypes import inputs
 from ..metamodel.model import App, Entity, frozen_map
+from ..rules.functions import SqlContext
 from ..rules.rulebook import RuleBook
+from ..rules.sqlcompile import NotCompilable, to_sql
 from .actor import AccessPolicy, Actor, AllowAll, actor_id
 from .attachments import AttachmentStore, FileChanges
 from .audit import AuditEntry, diff, read_history, record_audit
@@ -148,6 +150,7 @@ class RecordService:
             self.db.dialect,
             hidden=self.policy.hidden(user, ent),
             scope=scope,
+            computed=self._virtual_sql(ent),
         )
         with self.db.read() as conn:
             rows = conn.execute(compiled.statement).mappings().all()
@@ -356,6 +359,21 @@ class RecordService:
         if self._load(conn, ent, id, where=self.policy.row_filter(user, "read", ent)) is None:
             raise NotFound(ent.name, id)
         raise Forbidden(action, ent.label.get(self.app.default_locale, ent.name))
+
+    def _virtual_sql(self, ent: Entity) -> dict[str, sa.ColumnElement[Any]]:
+        """The SQL form of the entity's virtual computed fields, where their formulas have one
+        (so lists can filter and sort on them); today() is the query's date."""
+        ctx = SqlContext(self.db.dialect, self.clock().date())
+        forms = {}
+        for field, rule in self.rules[ent.name].computed:
+            if field.virtual:
+                try:
+                    forms[field.name] = to_sql(
+                        rule.checked, self.app, ent.name, self.tables, self.rules.functions, ctx
+                    )
+                except NotCompilable:
+                    continue
+        return forms
 
     def _with_virtual(self, conn: Connection, ent: Entity, records: list[Record]) -> list[Record]:
         """The records with their virtual computed fields, computed as they are read."""

@@ -60,6 +60,7 @@ STORE_MESSAGES = (
     N_("Cannot sort by a {type} field."),
     N_("Invalid page cursor; start again from the first page."),
     N_("Page size must be between 1 and {max}."),
+    N_("{field} is computed as records are read; it cannot be filtered or sorted on."),
     N_("No grading {grading} for {entity}."),
     N_("Not a grade of {grading}."),
     N_("A manual grade needs a reason."),

@@ -13,6 +13,7 @@ import sqlalchemy as sa
 
 from formwork.store.errors import ValidationFailed
 from formwork.store.grade_rows import latest_explanation
+from formwork.store.query import Filter, Query
 from formwork.store.records import RecordService
 from formwork.store.system import AUDIT_TABLE, GRADE_TABLE
 from tests.store.conftest import take_snapshot
@@ -178,3 +179,32 @@ def test_virtual_fields_are_computed_when_read_and_have_no_column(sales: RecordS
     with pytest.raises(ValidationFailed) as caught:
         deal(sales, caption="x")
     assert "caption" in caught.value.errors
+
+
+def test_virtual_fields_can_be_filtered_and_sorted_on_in_sql(sales: RecordService) -> None:
+    for title, stage in (("Bridge", "won"), ("Arena", "open"), ("Canal", "lost"), ("Dock", None)):
+        deal(sales, title=title, stage=stage, lost_reason="price" if stage == "lost" else None)
+    by_caption = sales.query("deal", Query(sort=("-caption",)))
+    assert [r["caption"] for r in by_caption.records] == [
+        "Dock · ?",
+        "Canal · lost",
+        "Bridge · won",
+        "Arena · open",
+    ]
+    found = sales.query("deal", Query(filters=(Filter("caption", "contains", "· o"),)))
+    assert [r["title"] for r in found.records] == ["Arena"]
+    exact = sales.query("deal", Query(filters=(Filter("caption", "eq", "Canal · lost"),)))
+    assert [r["title"] for r in exact.records] == ["Canal"]
+
+
+def test_pages_sorted_by_a_virtual_field_follow_each_other(sales: RecordService) -> None:
+    for n in range(7):
+        deal(sales, title=f"Deal {n}", stage="open")
+    seen, after = [], None
+    while True:
+        page = sales.query("deal", Query(sort=("caption",), page_size=3, after=after))
+        seen += [r["title"] for r in page.records]
+        if page.next_cursor is None:
+            break
+        after = page.next_cursor
+    assert seen == [f"Deal {n}" for n in range(7)]

@@ -10,10 +10,11 @@ from __future__ import annotations
 import difflib
 import keyword
 import re
+from collections.abc import Mapping
 from typing import Any
 
 from .fieldtypes import FieldTypeRegistry
-from .model import CHILD_COLUMNS, SYSTEM_COLUMNS, USER_ENTITY, Label, frozen_map
+from .model import CHILD_COLUMNS, SYSTEM_COLUMNS, USER_ENTITY, Entity, Label, frozen_map
 from .package import RawPackage
 from .problems import Location
 from .source import DocPath, format_path
@@ -121,6 +122,21 @@ class Checks:
                 f"Add `{self.default_locale}: …`.",
             )
         return Label(frozen_map(texts))
+
+    def entity_of(
+        self, doc: Mapping[str, Any], path: DocPath, entities: Mapping[str, Entity]
+    ) -> Entity | None:
+        """The built entity a file's `entity:` names; None (reported, unless the entity is
+        declared but broken — reported already) when there is none."""
+        entity = entities.get(doc["entity"])
+        if entity is None and doc["entity"] not in self.entity_names:
+            self.problem(
+                "FW304",
+                (*path, "entity"),
+                f"no entity named {doc['entity']!r}",
+                self.suggest(doc["entity"], self.entity_names),
+            )
+        return entity
 
     def suggest(self, word: str, choices: Any) -> str:
         names = sorted(choices)

@@ -42,15 +42,8 @@ class GradingChecks(Checks):
         self, name: str, doc: Mapping[str, Any], path: DocPath, entities: Mapping[str, Entity]
     ) -> Grading | None:
         self.check_name(name, (*path, "grading"), "grading")
-        entity = entities.get(doc["entity"])
+        entity = self.entity_of(doc, path, entities)
         if entity is None:
-            if doc["entity"] not in self.entity_names:
-                self.problem(
-                    "FW304",
-                    (*path, "entity"),
-                    f"no entity named {doc['entity']!r}",
-                    self.suggest(doc["entity"], self.entity_names),
-                )
             return None
         label = self.label(doc["label"], (*path, "label"))
         dimensions = self._dimensions(doc, path)

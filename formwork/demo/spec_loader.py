@@ -212,7 +212,7 @@ class _SpecBuilder:
                 "FW308",
                 path,
                 f"{name} is not a link to another entity's records",
-                "Name a link field such as `customer` (to: customer).",
+                "Name a link field such as `account` (to: account).",
             )
             return None
         return name
@@ -366,8 +366,8 @@ class _SpecBuilder:
         return UserLink(value)
 
     def _same(self, ent: Entity, f: Field, via: str, path: DocPath) -> Generator | None:
-        """`same: customer` on a link to projects: the project's customer must be the
-        record's customer, so both need a link field `customer` to the same entity."""
+        """`same: account` on a link to projects: the project's account must be the
+        record's account, so both need a link field `account` to the same entity."""
         target = self.app.entity(f.setting("to"))
         own = self._known_field(ent, via, path)
         theirs = target.fields.get(via)

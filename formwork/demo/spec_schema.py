@@ -84,7 +84,7 @@ VALUE_SPEC: dict[str, Any] = {
         "same": {
             **NAME,
             "description": "A linked record whose field of this name holds what this "
-            "record's does (a project of the same customer).",
+            "record's does (a project of the same account).",
         },
         "min": {"type": "number", "description": "Smallest value drawn (lognormal)."},
         "max": {"type": "number", "description": "Largest value drawn (lognormal)."},

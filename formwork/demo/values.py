@@ -203,7 +203,7 @@ class Ranges:
 
 @dataclass(frozen=True)
 class FractionOf:
-    """A share of another number of the record (a largest contract within the year's total)."""
+    """A share of another number of the record (the largest order within the year's total)."""
 
     target: Field
     source: str
@@ -273,7 +273,7 @@ class RecordLink:
 @dataclass(frozen=True)
 class SameLink:
     """A record of `entity` whose field `via` holds what this record's `via` holds: a
-    project of the same customer (drawn among records made before this one)."""
+    project of the same account (drawn among records made before this one)."""
 
     entity: str
     via: str

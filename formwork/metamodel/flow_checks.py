@@ -294,7 +294,7 @@ class FlowChecks(Checks):
     def _flow_check_user_path(
         self, entity: Entity, path_text: str, where: DocPath, entities: Mapping[str, Entity]
     ) -> None:
-        """`account_manager` or `customer.account_manager`: links, the last one to user."""
+        """`manager` or `account.manager`: links, the last one to user."""
         owner: Entity | None = entity
         names = path_text.split(".")
         for index, name in enumerate(names):

@@ -78,7 +78,7 @@ def check_flow_formulas(app: App, report: Report) -> None:
                     formula.path,
                     f"the formula gives {result.type}, but an approver is a link to a user "
                     "or a username",
-                    "e.g. `customer.account_manager`, or `'ceo' if amount > 1000000 else 'cfo'`.",
+                    "e.g. `account.manager`, or `'ceo' if amount > 1000000 else 'cfo'`.",
                 )
                 continue
             checked[formula.path] = result

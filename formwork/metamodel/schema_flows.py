@@ -27,7 +27,7 @@ APPROVER = {
     "maxProperties": 1,
     "additionalProperties": False,
     "description": "Who approves: every active user with a role, the user a link field of "
-    "the record names (through links too: customer.account_manager), or the user a "
+    "the record names (through links too: account.manager), or the user a "
     "formula gives (a link to a user, or a username).",
     "properties": {
         "role": {**NAME, "description": "Every active user holding this role."},

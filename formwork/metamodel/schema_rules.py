@@ -59,7 +59,7 @@ VALIDATIONS = {
 RELATED = {
     "type": "object",
     "description": "Records of other entities that link here, by a name formulas can "
-    "aggregate over (sum(contracts.amount)) and pages list.",
+    "aggregate over (sum(orders.amount)) and pages list.",
     "propertyNames": {"pattern": NAME_PATTERN},
     "additionalProperties": {
         "type": "object",

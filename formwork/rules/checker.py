@@ -2,7 +2,7 @@
 
 Names must be fields (or field paths through links), functions must be registered and called
 with the right number and types of arguments, operators must fit their operands. Aggregates
-(`sum(contracts.amount)`, `count(tickets, status == 'open')`) are recognised here: their
+(`sum(orders.amount)`, `count(tickets, status == 'open')`) are recognised here: their
 condition is checked in the scope of the related entity.
 """
 
@@ -270,7 +270,7 @@ class _Checker:
                 raise self.fail(target, f"{func}() needs a number, text or date field")
         elif len(path) > 2:
             raise self.fail(
-                target, "aggregate a field of the related records, e.g. sum(contracts.amount)"
+                target, "aggregate a field of the related records, e.g. sum(orders.amount)"
             )
         elif func != "count":
             raise self.fail(target, f"{func}() needs a field: {func}({path[0]}.<field>)")

@@ -89,7 +89,7 @@ class Call(Node):
 
 @dataclass(frozen=True, slots=True)
 class Aggregate(Node):
-    """`sum(contracts.amount)`, `count(tickets, status == 'open')` over related records."""
+    """`sum(orders.amount)`, `count(tickets, status == 'open')` over related records."""
 
     func: str  # "sum", "count", "avg", "min", "max"
     relation: str

@@ -1,7 +1,7 @@
 """Formulas evaluated against the database: linked records and related records on demand.
 
 `StoreContext` is what compiled formulas call to follow a link (`account.tier`) or to list
-related records (`sum(contracts.amount)`) during a write. It reads on the write's own
+related records (`sum(orders.amount)`) during a write. It reads on the write's own
 connection, so it sees the write's uncommitted changes, and it caches each record it loads
 for the rest of the write.
 """

@@ -1,7 +1,7 @@
 """Which column of a file fills which field: the guess, the choices, and their checks.
 
 A column is guessed to be a field when its header, normalised (Unicode NFKC, case folded,
-spaces and punctuation dropped, so "Customer no.", "customer_no" and "客户编号：" compare as
+spaces and punctuation dropped, so "Order no.", "order_no" and "订单编号：" compare as
 words), equals the field's name or its label in any locale. The person importing can change
 every choice; `check` then names each problem with the mapping before any row is read.
 

@@ -38,7 +38,7 @@ def titles(keys: Iterable[tuple[str, int]]) -> dict[tuple[str, int], str]:
 
 
 def describe(entity: str, id: int, title: str | None) -> str:
-    """A record as a sentence names it: "Contract Tower A fit-out" or "Contract #12"."""
+    """A record as a sentence names it: "Order Tower A fit-out" or "Order #12"."""
     ent = model().entities.get(entity)
     label = entity_label(ent) if ent is not None else entity
     return f"{label} {title or f'#{id}'}"

@@ -59,7 +59,7 @@ def new(entity: str) -> Page:
 
 
 def _prefilled(fields: list[Field]) -> dict[str, Any]:
-    """Values given in the URL (`/r/contact/new?customer=12`, from a related list's "New"),
+    """Values given in the URL (`/r/task/new?project=12`, from a related list's "New"),
     for fields the user may fill in; a value that does not convert is left out."""
     values = {}
     for field in fields:

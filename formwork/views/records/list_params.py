@@ -6,7 +6,7 @@
     ?<field>=<value>              repeat the parameter for "any of"; empty means no filter
     ?<field>.min=…&<field>.max=…  a range, for numbers, dates and times
 
-Any visible stored field may be filtered from the URL (other pages link to `?customer=12`);
+Any visible stored field may be filtered from the URL (other pages link to `?project=12`);
 the configured filters are only the ones a page offers. A parameter that names no field the
 user may see is ignored: a hidden field behaves exactly like an unknown one, so a URL cannot
 probe for it. Sort keys that cannot be used are dropped the same way. A value that does not

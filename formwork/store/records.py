@@ -114,6 +114,8 @@ class RecordService:
         self.guards: list[WriteGuard] = []
         #: The batch open in each thread, if any (see `batch`).
         self._local = threading.local()
+        #: SQL forms of virtual computed fields, by (entity, day): see `_virtual_sql`.
+        self._virtual_forms: dict[tuple[str, dt.date], dict[str, sa.ColumnElement[Any]]] = {}
 
     # -- reading ---------------------------------------------------------------------------
     def get(self, entity: str, id: int, user: User = None) -> Record:
@@ -362,8 +364,17 @@ class RecordService:
 
     def _virtual_sql(self, ent: Entity) -> dict[str, sa.ColumnElement[Any]]:
         """The SQL form of the entity's virtual computed fields, where their formulas have one
-        (so lists can filter and sort on them); today() is the query's date."""
-        ctx = SqlContext(self.db.dialect, self.clock().date())
+        (so lists can filter and sort on them); today() is the query's date. Compiled once a
+        day per entity, not on every query."""
+        today = self.clock().date()
+        key = (ent.name, today)
+        if key not in self._virtual_forms:
+            self._virtual_forms = {k: v for k, v in self._virtual_forms.items() if k[1] == today}
+            self._virtual_forms[key] = self._compile_virtual(ent, today)
+        return self._virtual_forms[key]
+
+    def _compile_virtual(self, ent: Entity, today: dt.date) -> dict[str, sa.ColumnElement[Any]]:
+        ctx = SqlContext(self.db.dialect, today)
         forms = {}
         for field, rule in self.rules[ent.name].computed:
             if field.virtual:

@@ -131,15 +131,7 @@ def import_check(entity: str, token: str) -> Any:
     key = request.form.get("key", "") or None
     columns = mapping_rules.check(source.columns, fields, key, _targets(ent))
     job.save(mapping={"fields": {c: f for c, f in fields.items() if f}, "key": key})
-    if columns.problems:
-        return _job_page(ent, job, problems=columns.problems, status=400)
-    importer = _importer(ent, source, columns)
-    job.start(
-        "checking",
-        lambda progress: importer.run(source, dry_run=True, progress=progress),
-        _thread_context(),
-    )
-    return redirect(url_for("records.import_job", entity=ent.name, token=job.token), 303)
+    return _start(ent, job, source, columns, "checking", dry_run=True)
 
 
 @records.post("/<entity>/import/<token>/run")
@@ -161,12 +153,25 @@ def import_run(entity: str, token: str) -> Any:
     source = _source(job)
     saved = job.state["mapping"]
     columns = mapping_rules.check(source.columns, saved["fields"], saved["key"], _targets(ent))
+    return _start(ent, job, source, columns, "importing", skip_invalid=skip)
+
+
+def _start(
+    ent: Entity,
+    job: Job,
+    source: Source,
+    columns: mapping_rules.ColumnMap,
+    phase: str,
+    **options: Any,
+) -> Any:
+    """Run the import (or its check) in the background and show its page; a mapping that no
+    longer fits the file is shown instead (400)."""
     if columns.problems:
         return _job_page(ent, job, problems=columns.problems, status=400)
     importer = _importer(ent, source, columns)
     job.start(
-        "importing",
-        lambda progress: importer.run(source, skip_invalid=skip, progress=progress),
+        phase,
+        lambda progress: importer.run(source, progress=progress, **options),
         _thread_context(),
     )
     return redirect(url_for("records.import_job", entity=ent.name, token=job.token), 303)

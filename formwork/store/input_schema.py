@@ -153,6 +153,8 @@ class InputCleaner:
                     continue
                 if not result.tables.get(f.name):
                     errors[prefix + f.name] = [message("required")]
+            elif creating and f.default_formula is not None:
+                continue  # the record rules check it once the default formula has run
             elif (creating or f.name in given) and is_empty(result.values.get(f.name)):
                 errors[prefix + f.name] = [message("required")]
 

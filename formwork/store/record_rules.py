@@ -64,8 +64,9 @@ class RuleRunner:
         view = formula_view(ent, after, record_id)
         updates: dict[str, Any] = {}
         if before is None:
+            # A form sends every field, so an empty value counts as not given here.
             for name, rule in rules.defaults.items():
-                if name not in given and is_empty(view[name]):
+                if is_empty(view[name]):
                     value = to_column(ent.fields[name], rule.run(view, ctx))
                     if value is not None:
                         updates[name] = value
@@ -95,6 +96,11 @@ class RuleRunner:
         for name, rule in rules.required.items():
             if name not in hidden and is_empty(view[name]) and rule.run(view, ctx):
                 errors.setdefault(name, []).append(message("required"))
+        if before is None:  # required fields with a default formula: checked after it ran
+            for name in rules.defaults:
+                field = ent.fields[name]
+                if field.required and name not in hidden and is_empty(view[name]):
+                    errors.setdefault(name, []).append(message("required"))
         if before is not None:
             old_view = formula_view(ent, before, record_id)
             for name, rule in rules.readonly.items():

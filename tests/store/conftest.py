@@ -164,7 +164,7 @@ fields:
     label: 丢单原因
     visible_when: "stage == 'lost'"
     required_when: "stage == 'lost'"
-  close_on: {type: date, label: 预计成交, default_formula: "add_days(today(), 30)"}
+  close_on: {type: date, label: 预计成交, required: true, default_formula: "add_days(today(), 30)"}
   account: {type: link, to: account, label: 客户}
   account_grade: {type: text, label: 客户等级, formula: "account.grade"}
   caption: {type: text, label: 摘要, virtual: true, formula: "title + ' · ' + coalesce(stage, '?')"}

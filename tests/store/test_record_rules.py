@@ -46,6 +46,35 @@ def test_a_default_formula_fills_only_what_was_not_given(sales: RecordService) -
     assert deal(sales, close_on="2027-01-01")["close_on"] == dt.date(2027, 1, 1)
 
 
+def test_an_empty_value_on_create_gets_the_default_formula_like_a_missing_one(
+    sales: RecordService,
+) -> None:
+    today = dt.datetime.now(dt.UTC).date()
+    assert deal(sales, close_on="")["close_on"] == today + dt.timedelta(days=30)
+    assert deal(sales, close_on=None)["close_on"] == today + dt.timedelta(days=30)
+
+
+def test_a_required_field_with_a_default_formula_is_checked_after_the_default(
+    sales: RecordService,
+) -> None:
+    created = deal(sales)  # required, but the default fills it: no error
+    before = take_snapshot(sales)
+    with pytest.raises(ValidationFailed) as caught:  # clearing it later is refused
+        sales.update("deal", created.id, {"close_on": ""}, created.version)
+    assert caught.value.errors == {"close_on": ["This field is required."]}
+    assert take_snapshot(sales) == before
+
+
+def test_a_required_field_whose_default_formula_gives_nothing_is_refused(crm, runtime) -> None:
+    customer = crm.customer("无经理客户")  # no account manager to default the visit's to
+    with pytest.raises(ValidationFailed) as caught:
+        runtime.records.create(
+            "visit",
+            {"subject": "回访", "customer": customer.id, "visit_type": "例行跟进", "summary": "…"},
+        )
+    assert caught.value.errors == {"account_manager": ["This field is required."]}
+
+
 def test_a_hidden_field_cannot_be_set_and_is_not_required(sales: RecordService) -> None:
     before = take_snapshot(sales)
     with pytest.raises(ValidationFailed) as caught:

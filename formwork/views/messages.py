@@ -138,6 +138,16 @@ FLOW_MESSAGES = (
 
 TEMPLATES = STORE_MESSAGES + FLOW_MESSAGES + INPUT_MESSAGES
 
+#: The status words the flow engine puts in its messages' `{status}` ("already approved by …").
+STATUS_WORDS = {
+    "approved": N_("approved"),
+    "rejected": N_("rejected"),
+    "returned": N_("returned"),
+    "withdrawn": N_("withdrawn"),
+    "escalated": N_("escalated"),
+    "cancelled": N_("cancelled"),
+}
+
 
 class _AsGiven(string.Formatter):
     """Formats a template with parameters read back from a formatted text: they are text
@@ -228,7 +238,9 @@ def _entities_to_search(entity: Entity | None) -> Iterable[Entity]:
 
 
 def _param(name: str, value: str) -> str:
-    """An entity named in a message (by name or by a label) as the current locale calls it."""
+    """An entity or a status word named in a message, as the current locale calls it."""
+    if name == "status":
+        return gettext(STATUS_WORDS[value]) if value in STATUS_WORDS else value
     if name != "entity":
         return value
     for entity in current_app.extensions["formwork"].model.entities.values():

@@ -289,6 +289,8 @@ STORE_CASES = [
     ("Longer than maximum length 200.", "长度不能超过 200。"),
     ("At most 2 digits after the decimal point.", "小数点后最多 2 位。"),
     ("plan.pdf is larger than 10 MB.", "plan.pdf 超过 10 MB。"),
+    ("This task was already approved by 王芳.", "此待办已由 王芳 处理（通过）。"),
+    ("This request is no longer pending: it was withdrawn.", "此申请已不在审批中（状态：撤回）。"),
 ]
 
 

@@ -28,6 +28,7 @@ COLUMN_LEDGER_TABLE = "fw_column"
 GRADE_TABLE = "fw_grade"
 GRADE_OVERRIDE_TABLE = "fw_grade_override"
 GRADE_LAYOUT_TABLE = "fw_grade_layout"
+DAILY_TABLE = "fw_daily"
 
 
 def add_system_tables(metadata: sa.MetaData) -> None:
@@ -119,6 +120,13 @@ def add_system_tables(metadata: sa.MetaData) -> None:
         sa.Column("field_type", sa.String(40), nullable=False),
         sa.Column("status", sa.String(20), nullable=False),
         sa.Column("changed_at", UtcDateTime(), nullable=False),
+    )
+    sa.Table(
+        DAILY_TABLE,
+        metadata,
+        #: The last day a once-a-day job (see store/daily.py) finished.
+        sa.Column("job", sa.String(64), primary_key=True),
+        sa.Column("day", sa.Date(), nullable=False),
     )
     from .tokens import add_token_table  # tokens.py reads this module's names
 

@@ -58,8 +58,11 @@ class RuleRunner:
         now: dt.datetime,
     ) -> dict[str, Any]:
         """Check the rules for the written record; return the derived column values."""
+        errors = self._child_rows(ctx, ent, before, after, user_id, now)
         rules = self.book[ent.name]
         if rules.empty:
+            if errors:
+                raise ValidationFailed(errors)
             return {}
         view = formula_view(ent, after, record_id)
         updates: dict[str, Any] = {}
@@ -71,11 +74,64 @@ class RuleRunner:
                     if value is not None:
                         updates[name] = value
                         view[name] = _formula_value(value)
-        errors = self._check(ctx, ent, rules, view, before, after, given, record_id)
+        errors |= self._check(ctx, ent, rules, view, before, after, given, record_id)
         if errors:
             raise ValidationFailed(errors)
         updates |= self.derive(ctx, ent, rules, view, after, record_id, user_id, now, "record_edit")
         return updates
+
+    def _child_rows(
+        self,
+        ctx: StoreContext,
+        ent: Entity,
+        before: Mapping[str, Any] | None,
+        after: Mapping[str, Any],
+        user_id: int | None,
+        now: dt.datetime,
+    ) -> dict[str, list[str]]:
+        """The rules of each child row written with the record: defaults for new rows, the
+        checks (errors keyed `milestones[2].due_on`), and computed values, stored before the
+        parent's own rules run so that its rollups read them."""
+        errors: dict[str, list[str]] = {}
+        for field in ent.fields.values():
+            if field.type != "table" or field.name not in after:
+                continue
+            child = self.app.entity(field.setting("to"))
+            rules = self.book[child.name]
+            if rules.empty:
+                continue
+            table = self.tables[child.name]
+            old_rows = {row["id"]: row for row in (before or {}).get(field.name) or ()}
+            for index, row in enumerate(after[field.name] or ()):
+                old = old_rows.get(row["id"])
+                values = {k: v for k, v in row.items() if k != "id"}
+                view = formula_view(child, values, row["id"])
+                updates: dict[str, Any] = {}
+                if old is None:
+                    for name, rule in rules.defaults.items():
+                        if is_empty(view[name]):
+                            value = to_column(child.fields[name], rule.run(view, ctx))
+                            if value is not None:
+                                updates[name] = value
+                                view[name] = _formula_value(value)
+                changed = {k for k, v in values.items() if old is None or old.get(k) != v}
+                row_errors = self._check(ctx, child, rules, view, old, values, changed, row["id"])
+                prefix = f"{field.name}[{index}]."
+                for key, texts in row_errors.items():
+                    errors.setdefault(field.name if key == RECORD_KEY else prefix + key, []).extend(
+                        texts
+                    )
+                if errors:
+                    continue
+                stored = {**values, **updates}
+                updates |= self.derive(
+                    ctx, child, rules, view, stored, row["id"], user_id, now, "record_edit"
+                )
+                if updates:
+                    ctx.conn.execute(
+                        table.update().where(table.c.id == row["id"]), db_values(table, updates)
+                    )
+        return errors
 
     def _check(
         self,

@@ -443,6 +443,7 @@ class RecordService:
         derived = self.runner.on_write(ctx, ent, new_id, None, record.values, given, user_id, now)
         if derived:
             conn.execute(table.update().where(table.c.id == new_id), db_values(table, derived))
+        if derived or clean.tables:  # the rules of child rows may have filled them in
             record = self._load(conn, ent, new_id)
             assert record is not None
         created = {k: v for k, v in record.values.items() if not is_empty(v)}
@@ -513,6 +514,7 @@ class RecordService:
         if derived:
             conn.execute(table.update().where(table.c.id == id), db_values(table, derived))
             changes |= diff(record.values, derived)
+        if derived or clean.tables:  # the rules of child rows may have filled them in
             record = self._load(conn, ent, id)
             assert record is not None
         self._audit(conn, now, user_id, ent, id, "update", changes)

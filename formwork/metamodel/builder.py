@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from .checks import RESERVED_ENTITY_NAMES
+from .dashboard_checks import DashboardChecks
 from .field_checks import FieldChecks
 from .flow_checks import FlowChecks
 from .grading_checks import GradingChecks
@@ -19,6 +20,7 @@ from .layout_checks import LayoutChecks
 from .model import App, Entity, Label, Role, frozen_map
 from .permission_checks import PermissionChecks
 from .relation_checks import RelationChecks
+from .reminder_checks import ReminderChecks
 from .source import DocPath
 from .suite_checks import SuiteChecks
 
@@ -31,6 +33,8 @@ class ModelBuilder(
     GradingChecks,
     FlowChecks,
     SuiteChecks,
+    DashboardChecks,
+    ReminderChecks,
 ):
     """Builds an `App` from a `RawPackage`, adding every problem found to the package."""
 
@@ -57,6 +61,8 @@ class ModelBuilder(
         gradings = self.build_gradings(entities)
         flows = self.build_flows(entities)
         tests = self.build_tests(entities, gradings)
+        dashboards = self.build_dashboards(entities)
+        reminders = self.build_reminders(entities)
         roles = self._roles(app_doc) if not self.is_broken(("app", "roles")) else {}
         if not self.is_broken(("app", "navigation")):
             for index, target in enumerate(app_doc.get("navigation") or ()):
@@ -82,6 +88,8 @@ class ModelBuilder(
             gradings=frozen_map(gradings),
             tests=frozen_map(tests),
             flows=frozen_map(flows),
+            dashboards=frozen_map(dashboards),
+            reminders=frozen_map(reminders),
             navigation=tuple(app_doc.get("navigation") or ())
             or tuple(name for name, e in entities.items() if not e.child_of),
         )

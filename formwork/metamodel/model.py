@@ -213,6 +213,12 @@ class Entity:
     owner: str | None = None
     #: By role; empty means every role may do everything (no `permissions:` in the config).
     permissions: Mapping[str, RolePermissions] = field(default_factory=frozen_map)
+    #: `stored_fields()`, worked out once: every read of a record asks for it.
+    _stored: tuple[Field, ...] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        stored = tuple(f for f in self.fields.values() if f.stored)
+        object.__setattr__(self, "_stored", stored)
 
     def __repr__(self) -> str:
         return f"<Entity {self.name}: {len(self.fields)} fields>"
@@ -222,7 +228,7 @@ class Entity:
         return self.name
 
     def stored_fields(self) -> tuple[Field, ...]:
-        return tuple(f for f in self.fields.values() if f.stored)
+        return self._stored
 
     def field(self, name: str) -> Field:
         return self.fields[name]
@@ -254,6 +260,10 @@ class App:
     flows: Mapping[str, Flow] = field(default_factory=frozen_map)
     #: Entities in the main menu, in order (default: every entity that is not a child).
     navigation: tuple[str, ...] = ()
+    #: Dashboards (`dashboards/*.yaml`), by name.
+    dashboards: Mapping[str, Dashboard] = field(default_factory=frozen_map)
+    #: Reminders (`reminders/*.yaml`), by name: the rules that give people dated to-dos.
+    reminders: Mapping[str, Reminder] = field(default_factory=frozen_map)
 
     def __repr__(self) -> str:
         return f"<App {self.name} {self.version}: {len(self.entities)} entities>"
@@ -397,11 +407,13 @@ class TestSuite:
     today: str | None = None
 
 
-# Flows have a module of their own (they also round-trip through JSON); they are part of the
-# model all the same. Imported last: flow_model builds on Label above.
+# Flows have a module of their own (they also round-trip through JSON), as do dashboards; they
+# are part of the model all the same. Imported last: both build on Label above.
+from .dashboard_model import Dashboard as Dashboard  # noqa: E402
 from .flow_model import Approver as Approver  # noqa: E402
 from .flow_model import Effect as Effect  # noqa: E402
 from .flow_model import Flow as Flow  # noqa: E402
 from .flow_model import FlowState as FlowState  # noqa: E402
 from .flow_model import FlowStep as FlowStep  # noqa: E402
 from .flow_model import Submit as Submit  # noqa: E402
+from .reminder_model import Reminder as Reminder  # noqa: E402

@@ -23,7 +23,14 @@ from .source import DocPath, SourceMap, format_path, read_file
 
 CONFIG_SUFFIXES = (".yaml", ".yml", ".json")
 #: Folders of a package and the file kind each holds.
-SECTIONS = {"entities": "entity", "gradings": "grading", "flows": "flow", "tests": "test"}
+SECTIONS = {
+    "entities": "entity",
+    "gradings": "grading",
+    "flows": "flow",
+    "tests": "test",
+    "dashboards": "dashboard",
+    "reminders": "reminder",
+}
 #: The key that names a file's content, where it is not the kind itself (`suite: …`).
 NAME_KEYS = {"test": "suite"}
 

@@ -145,6 +145,54 @@ CODES: dict[str, Code] = {
             "Reminder or escalation without a deadline",
             "Give the step due_hours, or remove remind_every_hours and escalate_to.",
         ),
+        # FW9xx: dashboards
+        Code(
+            "FW901",
+            "Widget cannot use this entity or field",
+            "Group by a select or link field, bucket a date field, measure a number field.",
+        ),
+        Code(
+            "FW902",
+            "Filter cannot be written in a list URL",
+            "Filter on stored plain-value fields; ranges only on numbers and dates.",
+        ),
+        Code(
+            "FW903",
+            "Filter value does not fit its field",
+            "Give an option, number or date (today, -30d…) the field accepts.",
+        ),
+        Code("FW904", "Aging buckets out of order", "List bucket starts smallest first."),
+        Code(
+            "FW905",
+            "Key does not apply to this kind of widget",
+            "Remove the key, or change the widget's kind.",
+        ),
+        # FW95x: reminders
+        Code(
+            "FW951",
+            "Reminder date unusable",
+            "Name a stored date field of the reminder's entity.",
+        ),
+        Code(
+            "FW952",
+            "Recipient is not a user",
+            "A field recipient must be a link to user (or a path through links to one).",
+        ),
+        Code(
+            "FW953",
+            "Title names something unknown",
+            "Write {field} or {link.field} with fields of the reminder's entity; {{ for a brace.",
+        ),
+        Code(
+            "FW954",
+            "Setting does not fit the reminder's kind",
+            "repeat_days is for overdue reminders, which need a when; yearly days stay under 300.",
+        ),
+        Code(
+            "FW955",
+            "Reminder cannot run in the database",
+            "Use stored fields and functions with an SQL form (not len, not virtual fields).",
+        ),
     )
 }
 

@@ -20,8 +20,10 @@ from .schema import (
     COMMON_FIELD_KEYS,
     SCHEMA_DIR,
     app_schema,
+    dashboard_schema,
     entity_schema,
     flow_schema,
+    reminder_schema,
     test_schema,
     write_published,
 )
@@ -107,6 +109,8 @@ def render_reference(types: FieldTypeRegistry) -> str:
         _type_summary(types),
         *(_type_section(kind) for kind in types),
         *_flow_sections(),
+        *_dashboard_sections(),
+        *_reminder_sections(),
         *_test_sections(),
     ]
     return "\n\n".join(part.rstrip() for part in parts) + "\n"
@@ -139,6 +143,34 @@ def _flow_sections() -> list[str]:
         "### effect",
         defs["effect"]["description"],
         _key_table(defs["effect"]["properties"], []),
+    ]
+
+
+def _reminder_sections() -> list[str]:
+    """The keys of reminder files; how to-dos are made is in docs/reminders.md."""
+    schema = reminder_schema()
+    recipient = schema["$defs"]["recipient"]
+    return [
+        "## Reminders (`reminders/*.yaml`)",
+        f"{schema['title']} See [reminders.md](reminders.md).",
+        _key_table(schema["properties"], schema["required"]),
+        "### recipient",
+        recipient["description"] + " Each item of `to` has exactly one key:",
+        _key_table(recipient["properties"], []),
+    ]
+
+
+def _dashboard_sections() -> list[str]:
+    """The keys of dashboard files; what widgets show is in docs/dashboards.md."""
+    schema = dashboard_schema()
+    widget = schema["$defs"]["widget_keys"]
+    return [
+        "## Dashboards (`dashboards/*.yaml`)",
+        f"{schema['title']} See [dashboards.md](dashboards.md).",
+        _key_table(schema["properties"], schema["required"]),
+        "### widgets",
+        "Each item of `widgets`:",
+        _key_table(widget["properties"], widget["required"]),
     ]
 
 

@@ -13,7 +13,9 @@ from pathlib import Path
 from typing import Any
 
 from .fieldtypes import FieldTypeRegistry
+from .schema_dashboards import DASHBOARD_DEFS, DASHBOARD_REQUIRED, dashboard_properties
 from .schema_flows import FLOW_DEFS, FLOW_REQUIRED, flow_properties
+from .schema_reminders import REMINDER_DEFS, REMINDER_REQUIRED, reminder_properties
 from .schema_rules import (
     OWNER,
     PERMISSIONS,
@@ -309,6 +311,17 @@ def flow_schema() -> dict[str, Any]:
     )
 
 
+def dashboard_schema() -> dict[str, Any]:
+    return _document(
+        "dashboard",
+        "A dashboard (dashboards/*.yaml): number cards and charts over the records the viewer "
+        "may read, each linking to the list of the records behind it.",
+        required=DASHBOARD_REQUIRED,
+        properties=dashboard_properties(),
+        defs=DASHBOARD_DEFS,
+    )
+
+
 def _document(
     kind: str,
     title: str,
@@ -332,6 +345,17 @@ def _document(
     }
 
 
+def reminder_schema() -> dict[str, Any]:
+    return _document(
+        "reminder",
+        "A reminder (reminders/*.yaml): dated to-dos for people from a date field of an "
+        "entity's records — some days before it, once it is overdue, or yearly.",
+        required=REMINDER_REQUIRED,
+        properties=reminder_properties(),
+        defs=REMINDER_DEFS,
+    )
+
+
 def schemas(types: FieldTypeRegistry) -> dict[str, dict[str, Any]]:
     """Every file kind's schema, by kind (`demo`: the package's demo-data spec, demo.yaml)."""
     from ..demo.spec_schema import DEMO_SCHEMA  # the demo package builds on this module
@@ -343,6 +367,8 @@ def schemas(types: FieldTypeRegistry) -> dict[str, dict[str, Any]]:
         "test": test_schema(),
         "flow": flow_schema(),
         "demo": DEMO_SCHEMA,
+        "dashboard": dashboard_schema(),
+        "reminder": reminder_schema(),
     }
 
 

@@ -9,6 +9,7 @@ from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from .metamodel import App
+from .overlay.live import current_runtime, install_runtime
 from .runtime import Runtime, open_runtime
 
 
@@ -35,7 +36,8 @@ def create_app(config: Mapping[str, Any] | None = None, model: App | None = None
     if settings.proxies:
         n = settings.proxies
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)  # type: ignore[method-assign]
-    app.extensions["formwork"] = runtime
+    # The current runtime, swapped when a config revision is published (formwork.overlay.live).
+    install_runtime(app, runtime)
 
     from .api import init_app as init_api
     from .auth import init_app as init_auth
@@ -50,4 +52,5 @@ def create_app(config: Mapping[str, Any] | None = None, model: App | None = None
 
 
 def runtime_of(app: Flask) -> Runtime:
-    return app.extensions["formwork"]
+    """The runtime the current request runs on (outside a request: the newest)."""
+    return current_runtime(app)

@@ -335,14 +335,28 @@ def demo(
 @main.command()
 @package_option
 @database_option
-def tick(package: Path | None, database: str | None) -> None:
-    """Periodic work (run it from cron): expire manual grades whose time is up; escalate
-    overdue approval tasks, send reminders, list records stranded by a flow change."""
+@click.option(
+    "--today",
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    help="Make reminders' to-dos as on this day (YYYY-MM-DD; default: today).",
+)
+def tick(package: Path | None, database: str | None, today: Any = None) -> None:
+    """Periodic work (run it from cron): expire manual grades whose time is up; once a day,
+    recompute stored values that read the date (days since…, overdue…); escalate
+    overdue approval tasks, send reminders, list records stranded by a flow change; make the
+    to-dos reminders call for and close those no longer called for."""
     from .store.grade_overrides import expire_manual_grades
 
     runtime = _open(package, database, migrated=True)
     expired = expire_manual_grades(runtime.records)
     click.echo(f"manual grades expired: {expired}")
+    from .store.daily import refresh_daily
+
+    refreshed = refresh_daily(runtime.records, today=today.date() if today else None)
+    if refreshed is None:
+        click.echo("values that read the date: refreshed already today")
+    else:
+        click.echo(f"values that read the date: {refreshed.changed} records moved on")
     report = runtime.flows.tick()
     click.echo(
         f"approval tasks escalated: {report.escalated}, overdue: {report.overdue}, "
@@ -354,6 +368,10 @@ def tick(package: Path | None, database: str | None) -> None:
             f"flow {stray.flow} no longer has; move it on by hand",
             err=True,
         )
+    from .reminders import Reminders
+
+    todos = Reminders(runtime.records).generate(today.date() if today else None)
+    click.echo(f"to-dos made: {todos.total_opened}, closed: {todos.total_closed}")
 
 
 @main.command()
@@ -503,7 +521,7 @@ def schema_command(write: bool) -> None:
 
 
 # Commands kept in modules of their own register themselves on `main` when imported.
-from . import cli_tokens, cli_transfer  # noqa: E402, F401
+from . import cli_config, cli_tokens, cli_transfer  # noqa: E402, F401
 
 if __name__ == "__main__":  # pragma: no cover
     main()

@@ -122,6 +122,9 @@ def test_regrade_and_tick(tmp_path: Path) -> None:
     ticked = CliRunner().invoke(main, ["tick", *args], env=env)
     assert ticked.exit_code == 0
     assert "manual grades expired: 0" in ticked.output
+    assert "values that read the date: 0 records moved on" in ticked.output
+    later = CliRunner().invoke(main, ["tick", *args], env=env)
+    assert "values that read the date: refreshed already today" in later.output
 
 
 def test_recompute(tmp_path: Path) -> None:

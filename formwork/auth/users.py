@@ -12,6 +12,7 @@ import datetime as dt
 import re
 from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass, field
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
@@ -99,22 +100,36 @@ class UserStore:
     """Create, read and change users; validation in one place for the web and the CLI."""
 
     def __init__(
-        self, db: Database, table: sa.Table, roles: Collection[str], passwords: Passwords
+        self,
+        db: Database,
+        table: sa.Table,
+        roles: Collection[str] | Callable[[], Collection[str]],
+        passwords: Passwords,
     ) -> None:
         self.db = db
         self.table = table
-        self.roles = tuple(roles)
+        # A callable follows the running config: an admin may publish new roles.
+        self._roles = roles if callable(roles) else partial(tuple, roles)
         self.passwords = passwords
+        # Built once: every signed-in request looks its user up by id.
+        self._by_id = sa.select(table).where(table.c.id == sa.bindparam("user_id"))
 
     @classmethod
     def of(cls, runtime: Runtime, passwords: Passwords | None = None) -> UserStore:
         table = runtime.tables.system(USER_TABLE)
-        return cls(runtime.db, table, runtime.model.roles, passwords or Passwords())
+        return cls(runtime.db, table, lambda: runtime.model.roles, passwords or Passwords())
+
+    @property
+    def roles(self) -> tuple[str, ...]:
+        """The app's roles, as the running config has them now."""
+        return tuple(self._roles())
 
     # reading
 
     def get(self, user_id: int) -> User | None:
-        return self._one(self.table.c.id == user_id)
+        with self.db.read() as conn:
+            row = conn.execute(self._by_id, {"user_id": user_id}).mappings().first()
+        return None if row is None else _user(row)
 
     def by_username(self, username: str) -> User | None:
         return self._one(self.table.c.username == normalize_username(username))

@@ -134,3 +134,9 @@ def add_system_tables(metadata: sa.MetaData) -> None:
     from ..flows.tables import add_flow_tables  # flows/tables.py reads this module's names
 
     add_flow_tables(metadata)
+    from ..reminders.tables import add_todo_table  # reminders/tables.py reads this module
+
+    add_todo_table(metadata)
+    from ..overlay.tables import add_overlay_tables  # the site's config revisions and draft
+
+    add_overlay_tables(metadata)

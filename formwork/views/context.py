@@ -10,11 +10,12 @@ from functools import cache
 from typing import Any
 
 from babel import Locale
-from flask import abort, current_app, session
+from flask import abort, current_app, g, session
 from flask_babel import get_locale
 
 from ..auth import current_actor
 from ..metamodel.model import App, Entity, Label
+from ..overlay.live import current_runtime
 from ..runtime import Runtime
 from ..store.actor import Action, Actor
 from ..store.errors import RecordError
@@ -22,7 +23,8 @@ from ..store.records import RecordService
 
 
 def runtime() -> Runtime:
-    return current_app.extensions["formwork"]
+    """The runtime this request started on (a publish meanwhile does not change it)."""
+    return current_runtime(current_app)
 
 
 def model() -> App:
@@ -51,9 +53,17 @@ def locale() -> str:
     """The request's language as the config names it ("zh", "en", "zh-CN", …); it follows
     Flask-Babel's locale, so `force_locale` applies to labels too."""
     current = get_locale()
-    if current is None:
-        return model().default_locale
-    return _config_code(model().locales, str(current)) or model().default_locale
+    # Pages ask for it per label: remembered for the request, by the Babel locale it names
+    # (force_locale puts another one in place).
+    known = g.get("fw_config_locale")
+    if known is not None and known[0] is current:
+        return known[1]
+    app = model()
+    code = app.default_locale
+    if current is not None:
+        code = _config_code(app.locales, str(current)) or code
+    g.fw_config_locale = (current, code)
+    return code
 
 
 @cache

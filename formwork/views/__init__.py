@@ -9,12 +9,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Flask, render_template, request
+from flask import Blueprint, Flask, request
 
-from ..store.query import Query
 from . import errors, i18n
-from .context import actor, can, entity_label, locale, model, service, template_globals
+from .admin import bp as admin_config
+from .context import actor, can, entity_label, locale, model, template_globals
+from .dashboards import dashboards
 from .flows import flows
+from .my_work import my_work
+from .my_work import page as my_work_page
 from .records import records
 
 home = Blueprint("home", __name__)
@@ -22,12 +25,8 @@ home = Blueprint("home", __name__)
 
 @home.get("/")
 def index() -> str:
-    """The entities of the menu the user may read, each with how many records they see."""
-    rows = []
-    for entity in navigation():
-        page = service().query(entity.name, Query(page_size=1), actor())
-        rows.append((entity, page.total, page.total_capped))
-    return render_template("home.html", rows=rows)
+    """The home page, "my work": to-dos, approval tasks and shortcuts (see `my_work`)."""
+    return my_work_page()
 
 
 @home.get("/healthz")
@@ -71,4 +70,7 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(home)
     app.register_blueprint(records)
     app.register_blueprint(flows)
+    app.register_blueprint(my_work)
+    app.register_blueprint(dashboards)
+    app.register_blueprint(admin_config)
     app.context_processor(_site_context)

@@ -21,6 +21,7 @@ from flask_babel import format_decimal, lazy_gettext
 from flask_babel import gettext as _
 
 from ...metamodel.model import Entity, GradeLevel, Grading, Override
+from ...overlay import revision_of_cause
 from ...store.grade_history import GradeChange, grade_history, grade_state
 from ..context import actor, hidden_fields, model, runtime, service, text
 from ..display import COLORS
@@ -36,6 +37,7 @@ CAUSES = {
     "config_change": lazy_gettext("Scorecard changed"),
     "manual": lazy_gettext("Manual grade"),
     "override_expiry": lazy_gettext("Manual grade expired"),
+    "daily_refresh": lazy_gettext("The date moved on"),
 }
 
 
@@ -159,14 +161,23 @@ def _panel(
         score_grade=score_grade if score_grade != grade else None,
         override=override,
         manual=None if manual is None else _manual(manual, names),
-        changes=tuple(
-            ChangeLine(c, _who(c.user_id, names), str(CAUSES.get(c.cause, c.cause)))
-            for c in changes
-        ),
+        changes=tuple(ChangeLine(c, _who(c.user_id, names), _cause_text(c.cause)) for c in changes),
         may_update=updatable,
         form=form if form is not None and form.grading == grading.name else GradeForm(""),
         option_colors={o.value: o.color for o in entity.fields[grading.grade_field].options},
     )
+
+
+def _cause_text(cause: str) -> str:
+    """Why a grade changed, for people: a published config revision is named with its message."""
+    number = revision_of_cause(cause)
+    if number is None:
+        return str(CAUSES.get(cause, cause))
+    try:
+        message = runtime().site.revision(number).message
+    except KeyError:  # a revision this site no longer has
+        return _("Config revision %(number)s", number=number)
+    return _("Config revision %(number)s: %(message)s", number=number, message=message)
 
 
 def _lines(

@@ -20,6 +20,7 @@ PAGE_SIZE = 50
 COUNT_CAP = 10_000
 EQUAL_FILTERS = ("grade", "customer_type", "region", "industry")
 GRADES = {"A": "A类 战略客户", "B": "B类 重点客户", "C": "C类 普通客户"}
+HEALTH = {"健康": "健康", "关注": "需关注", "风险": "风险客户"}
 
 metadata = sa.MetaData()
 customer = sa.Table(
@@ -30,6 +31,7 @@ customer = sa.Table(
     sa.Column("name", sa.Text),
     sa.Column("grade", sa.Text),
     sa.Column("score", sa.Float),
+    sa.Column("health", sa.Text),
     sa.Column("customer_type", sa.Text),
     sa.Column("region", sa.Text),
     sa.Column("industry", sa.Text),
@@ -70,6 +72,7 @@ def create_app(database: str | None = None) -> Flask:
                 c.name,
                 c.grade,
                 c.score,
+                c.health,
                 c.customer_type,
                 c.region,
                 c.annual_amount,
@@ -77,7 +80,9 @@ def create_app(database: str | None = None) -> Flask:
             )
             .select_from(customer.outerjoin(user, user.c.id == c.account_manager))
             .where(*conditions)
-            .order_by(c.score.desc() if descending else c.score.asc(), c.id)
+            # Ties broken by id in the same direction, as the generated page does: one
+            # index walk serves the whole order.
+            .order_by(*((c.score.desc(), c.id.desc()) if descending else (c.score, c.id)))
             .limit(PAGE_SIZE + 1)
         )
         page = request.args.get("page", type=int)
@@ -87,7 +92,8 @@ def create_app(database: str | None = None) -> Flask:
             score, _, last_id = request.args["after"].partition(",")
             after, ident = _number(score), int(_number(last_id))
             beyond = c.score < after if descending else c.score > after
-            query = query.where(sa.or_(beyond, sa.and_(c.score == after, c.id > ident)))
+            tie = c.id < ident if descending else c.id > ident
+            query = query.where(sa.or_(beyond, sa.and_(c.score == after, tie)))
         count = sa.select(sa.func.count()).select_from(
             sa.select(c.id).where(*conditions).limit(COUNT_CAP + 1).subquery()
         )
@@ -110,6 +116,7 @@ def create_app(database: str | None = None) -> Flask:
             capped=total > COUNT_CAP,
             next_args=next_args,
             grades=GRADES,
+            health=HEALTH,
         )
 
     return app

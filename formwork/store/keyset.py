@@ -1,10 +1,14 @@
 """Keyset pagination: stable order, opaque cursors, and the "after this row" condition.
 
-Rows are ordered by the sort keys and then by id, so the order is total. NULLs come last in
-both directions on every database (PostgreSQL and SQLite disagree by default), and the
-condition that continues after a row spells NULLs out instead of trusting `>`. A cursor is
-base64 JSON of the last row's sort values and id plus the sort it belongs to; anything that
-does not decode to exactly that shape is refused as a QueryError, never a crash.
+Rows are ordered by the sort keys and then by id, in the direction of the last key, so the
+order is total and an index on (filter, sort key, id) serves it as it stands (a tie-breaker
+going the other way makes the database sort every run of equal values). NULLs come last in
+both directions on every database: `NULLS LAST` is spelled out only where the database would
+put them first (PostgreSQL and SQLite disagree by default) and the column can hold NULL, since
+a spelled-out order an index does not have means a sort. The condition that continues after a
+row spells NULLs out instead of trusting `>`. A cursor is base64 JSON of the last row's sort
+values and id plus the sort it belongs to; anything that does not decode to exactly that shape
+is refused as a QueryError, never a crash.
 """
 
 from __future__ import annotations
@@ -22,6 +26,12 @@ import sqlalchemy as sa
 
 from .errors import QueryError, message
 
+#: Dialects whose NULLs sort last in a descending order by themselves (they sort them as the
+#: smallest value); on the others they come last in an ascending one. An unknown dialect gets
+#: `NULLS LAST` spelled out both ways.
+NULLS_SMALLEST = frozenset({"sqlite", "mysql", "mariadb"})
+NULLS_LARGEST = frozenset({"postgresql", "oracle"})
+
 
 @dataclass(frozen=True, slots=True)
 class Key:
@@ -31,10 +41,20 @@ class Key:
     column: sa.ColumnElement[Any]
     descending: bool
     decode: Callable[[Any], Any]
+    #: False when the column cannot hold NULL (the id, a NOT NULL system column).
+    nullable: bool = True
 
-    def order_by(self) -> sa.ColumnElement[Any]:
+    def order_by(self, dialect: str = "") -> sa.ColumnElement[Any]:
         order = self.column.desc() if self.descending else self.column.asc()
-        return order.nulls_last()
+        if not self.nullable:
+            return order
+        natural = NULLS_SMALLEST if self.descending else NULLS_LARGEST
+        return order if dialect in natural else order.nulls_last()
+
+
+def nullable(column: sa.ColumnElement[Any]) -> bool:
+    """Whether a sort column may hold NULL: a table column says so; an expression may."""
+    return column.nullable if isinstance(column, sa.Column) else True
 
 
 def signature(keys: Sequence[Key]) -> str:
@@ -75,7 +95,17 @@ def after_condition(keys: Sequence[Key], values: Sequence[Any]) -> sa.ColumnElem
         later = _later(key, values[index])
         if later is not None:
             alternatives.append(sa.and_(*equal_before, later))
-    return sa.or_(*alternatives) if alternatives else sa.false()
+    if not alternatives:
+        return sa.false()
+    condition = sa.or_(*alternatives)
+    first, value = keys[0], values[0]
+    if len(alternatives) > 1 and not first.nullable and value is not None:
+        # The same rows, with a range on the first key the database can start its index walk
+        # at (the OR alone makes it read from the top of the order and skip).
+        bound = _bound(first.column, value)
+        start = first.column <= bound if first.descending else first.column >= bound
+        condition = sa.and_(start, condition)
+    return condition
 
 
 def _same(column: sa.ColumnElement[Any], value: Any) -> sa.ColumnElement[bool]:
@@ -87,7 +117,7 @@ def _later(key: Key, value: Any) -> sa.ColumnElement[bool] | None:
         return None  # NULLs are last: nothing sorts after them on this key
     bound = _bound(key.column, value)
     beyond = key.column < bound if key.descending else key.column > bound
-    return sa.or_(beyond, key.column.is_(None))
+    return sa.or_(beyond, key.column.is_(None)) if key.nullable else beyond
 
 
 def _bound(column: sa.ColumnElement[Any], value: Any) -> sa.ColumnElement[Any]:

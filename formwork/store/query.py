@@ -17,10 +17,10 @@ import marshmallow as ma
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import JSONB
 
-from ..metamodel.model import App, Entity, Field, Label, SortKey, frozen_map
+from ..metamodel.model import SYSTEM_COLUMNS, App, Entity, Field, Label, SortKey, frozen_map
 from .errors import QueryError, message
-from .keyset import Key, after_condition, decode_cursor, encode_cursor
-from .record import Record
+from .keyset import Key, after_condition, decode_cursor, encode_cursor, nullable
+from .record import Record, record_from_row
 from .tables import Tables
 
 COUNT_CAP = 10_000
@@ -59,6 +59,11 @@ class Query:
     after: str | None = None
     #: Whether to count the matching records (up to COUNT_CAP).
     count: bool = True
+    #: The fields whose values the caller needs (a list page: its columns); the records then
+    #: hold those and the title field only, which makes wide tables cheaper to page through.
+    #: None reads every stored field. (An entity with virtual computed fields always reads
+    #: them all: their formulas may need any of them.)
+    fields: tuple[str, ...] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,6 +81,14 @@ class CompiledQuery:
     count_statement: sa.Select[Any] | None
     keys: tuple[Key, ...]
     page_size: int
+    #: The stored fields the statement reads, when not all of them (see `Query.fields`).
+    fields: tuple[str, ...] | None = None
+
+    def records(self, entity: Entity, rows: Sequence[Any]) -> list[Record]:
+        """The fetched rows as records, holding the fields the statement read."""
+        if self.fields is None:
+            return [record_from_row(entity, row) for row in rows]
+        return [_narrow_record(entity, self.fields, row) for row in rows]
 
     def page(self, records: Sequence[Record], rows: Sequence[Any], total: int | None) -> Page:
         """The page from the fetched rows (one more than the page size, if there are more)."""
@@ -121,6 +134,7 @@ def compile_query(
     except QueryError as exc:
         errors.update(exc.errors)
         keys = ()
+    fields = builder.read_fields(query.fields, errors)
     size = entity.list.page_size if query.page_size is None else query.page_size
     if not isinstance(size, int) or isinstance(size, bool) or not 1 <= size <= MAX_PAGE_SIZE:
         errors["page_size"] = [message("bad_page_size", max=MAX_PAGE_SIZE)]
@@ -131,15 +145,16 @@ def compile_query(
         conditions.append(scope)
     # Virtual fields sorted on are selected too: the page cursor reads their values.
     sorted_on = [builder.computed[k.name].label(k.name) for k in keys if k.name in builder.computed]
-    base = sa.select(table, *sorted_on).where(*conditions)
+    columns = [table] if fields is None else [table.c[n] for n in (*SYSTEM_COLUMNS, *fields)]
+    base = sa.select(*columns, *sorted_on).where(*conditions)
     count = None
     if query.count:
         capped = base.with_only_columns(table.c.id).limit(COUNT_CAP + 1).subquery()
         count = sa.select(sa.func.count()).select_from(capped)
-    statement = base.order_by(*(k.order_by() for k in keys)).limit(size + 1)
+    statement = base.order_by(*(k.order_by(dialect) for k in keys)).limit(size + 1)
     if query.after:
         statement = statement.where(after_condition(keys, decode_cursor(keys, query.after)))
-    return CompiledQuery(statement, count, keys, size)
+    return CompiledQuery(statement, count, keys, size, fields)
 
 
 class _Builder:
@@ -295,10 +310,27 @@ class _Builder:
                 raise QueryError.one("sort", message("not_sortable", type=field.type))
             if any(k.name == field.name for k in keys):
                 continue
-            keys.append(Key(field.name, column, item.descending, self._decoder(field, column)))
+            decode = self._decoder(field, column)
+            keys.append(Key(field.name, column, item.descending, decode, nullable(column)))
         if not any(k.name == "id" for k in keys):
-            keys.append(Key("id", self.table.c.id, False, _decode_id))
+            # The tie-breaker goes the way of the last key: one index walk serves the order.
+            last = keys[-1].descending if keys else False
+            keys.append(Key("id", self.table.c.id, last, _decode_id, nullable=False))
         return tuple(keys)
+
+    def read_fields(
+        self, names: tuple[str, ...] | None, errors: dict[str, list[str]]
+    ) -> tuple[str, ...] | None:
+        """The stored fields a query reads (see `Query.fields`); None for all of them."""
+        if names is None or any(f.virtual for f in self.entity.fields.values()):
+            return None
+        fields = self.entity.fields
+        if isinstance(names, str) or not all(isinstance(n, str) and n in fields for n in names):
+            errors["fields"] = [f"Not a list of fields of {self.entity.name}: {names!r}."]
+            return None
+        title = self.entity.title_field
+        wanted = (*names, title) if title else names
+        return tuple(dict.fromkeys(n for n in wanted if fields[n].stored))
 
     def _decoder(self, field: Field, column: sa.ColumnElement[Any]) -> Any:
         if field.name == "id":
@@ -306,6 +338,21 @@ class _Builder:
         if isinstance(column.type, sa.String):
             return _decode_text
         return lambda raw: self.value(field, raw)
+
+
+def _narrow_record(entity: Entity, fields: tuple[str, ...], row: Any) -> Record:
+    title = row[entity.title_field] if entity.title_field else None
+    return Record(
+        entity=entity.name,
+        id=row["id"],
+        version=row["version"],
+        values=frozen_map({n: row[n] for n in fields}),
+        created_at=row["created_at"],
+        created_by=row["created_by"],
+        updated_at=row["updated_at"],
+        updated_by=row["updated_by"],
+        title=None if title is None else str(title),
+    )
 
 
 def _sort_key(text: Any) -> SortKey:

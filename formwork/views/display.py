@@ -12,8 +12,9 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping
-from functools import partial
-from typing import Any
+from functools import lru_cache, partial
+from html import escape as html_escape
+from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
@@ -40,6 +41,12 @@ MARKED_UP = frozenset(
 EXTERNAL_LINK = '<a href="{0}" rel="noopener noreferrer nofollow" target="_blank">{0}</a>'
 
 
+class Person(NamedTuple):
+    id: int
+    name: str
+    active: bool
+
+
 class LinkTitles:
     """Titles of the records (and users) a page links to, looked up once per target entity.
 
@@ -51,6 +58,18 @@ class LinkTitles:
         self.service = service
         self.user = user
         self.titles: dict[str, dict[int, str]] = defaultdict(dict)
+        self._people: list[Person] | None = None
+
+    def people(self) -> list[Person]:
+        """Every user, read once (a filter by person offers them all); their names then
+        serve as the titles of links to users too, without a query of their own."""
+        if self._people is None:
+            query = _everyone(self.service.tables.system(USER_TABLE))
+            with self.service.db.read() as conn:
+                self._people = [Person(i, n, bool(a)) for i, n, a in conn.execute(query)]
+            names = self.titles[USER_ENTITY]
+            names.update((p.id, p.name) for p in self._people if p.name is not None)
+        return self._people
 
     def load(self, fields: Iterable[Field], rows: Iterable[Mapping[str, Any]]) -> LinkTitles:
         wanted: dict[str, set[int]] = defaultdict(set)
@@ -91,6 +110,12 @@ class LinkTitles:
                 query = query.where(scope)
         with self.service.db.read() as conn:
             return {row[0]: str(row[1]) for row in conn.execute(query) if row[1] is not None}
+
+
+@lru_cache(maxsize=8)
+def _everyone(users: sa.Table) -> sa.Select[Any]:
+    """Every user's id, name and whether they are active (built once per table)."""
+    return sa.select(users.c.id, users.c.display_name, users.c.active)
 
 
 class Display:
@@ -153,21 +178,25 @@ class Display:
             return Markup(", ").join(escape(item.get("name", "")) for item in value)
         return escape(self.text(field, value))
 
-    def cells(self, field: Field) -> Callable[[Any], Markup]:
+    def cells(self, field: Field) -> Callable[[Any], str]:
         """A function giving what `html` gives for the field's values, faster over many:
-        chips are made once per value, plain values skip the dispatch."""
+        chips are made once per value, plain values skip the dispatch and come as escaped
+        text (a `str`, not `Markup`: for pages that join many cells into one piece of markup).
+        """
         kind = field.type
         if kind == "select":
             return lambda value: EMPTY if value is None or value == "" else self._chip(field, value)
+        if kind == "link" and field.setting("to") == USER_ENTITY:
+            return self._person
         if kind in MARKED_UP:
             return partial(self.html, field)
         plain = field.kind.format
         locale = self.locale
 
-        def cell(value: Any) -> Markup:
+        def cell(value: Any) -> str:
             if value is None or value == [] or value == "":
                 return EMPTY
-            return escape(plain(value, field, locale))
+            return html_escape(plain(value, field, locale))
 
         return cell
 
@@ -181,6 +210,13 @@ class Display:
             chip = Markup('<span class="chip chip-{}">{}</span>').format(color, label)
             self._chips[key] = chip
         return chip
+
+    def _person(self, value: Any) -> str:
+        """What `html` shows for a link to a user (a name, never a link), as escaped text."""
+        if value is None or value == "":
+            return EMPTY
+        title = self.titles.title(USER_ENTITY, value) if self.titles is not None else None
+        return html_escape(title or f"#{value}")
 
     def _link(self, field: Field, value: Any) -> Markup:
         target = field.setting("to")

@@ -165,8 +165,9 @@ def walk(records: RecordService, query: Query) -> list[int]:
 
 
 def python_order(seeded: list[Record], sort: tuple[str, ...]) -> list[int]:
-    """The order the store promises: sort keys, NULLs last either way, then id."""
-    rows = sorted(seeded, key=lambda r: r.id)
+    """The order the store promises: sort keys, NULLs last either way, then id in the
+    direction of the last key."""
+    rows = sorted(seeded, key=lambda r: r.id, reverse=sort[-1].startswith("-"))
     for key in reversed(sort):
         name, descending = key.lstrip("-"), key.startswith("-")
 

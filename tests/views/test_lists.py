@@ -8,6 +8,7 @@ from decimal import Decimal
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
 import pytest
+import sqlalchemy as sa
 from flask_babel import force_locale
 from werkzeug.datastructures import MultiDict
 
@@ -170,6 +171,36 @@ def test_each_cell_is_labelled_by_its_column_and_values_are_escaped(as_role, crm
     assert '<td data-label="Region"><span class="chip chip-none">North</span></td>' in cells
     assert '<td data-label="Annual contract amount" class="num">¥1,234.50</td>' in cells
     assert "<b>" not in cells
+
+
+def test_the_list_reads_only_its_columns(as_role, crm, runtime) -> None:
+    admin = as_role("admin")
+    crm.customer("甲", owner=admin.user, notes="长备注")
+    seen: list[str] = []
+
+    def listen(conn, cursor, statement, *args) -> None:
+        seen.append(statement)
+
+    sa.event.listen(runtime.db.engine, "before_cursor_execute", listen)
+    try:
+        html = admin.get("/r/customer/").get_data(as_text=True)
+    finally:
+        sa.event.remove(runtime.db.engine, "before_cursor_execute", listen)
+    (page_query,) = [s for s in seen if "FROM customer" in s and "ORDER BY" in s]
+    assert "customer.code" in page_query and "customer.account_manager" in page_query
+    assert "customer.notes" not in page_query and "customer.phone" not in page_query
+    assert "甲" in html
+
+
+def test_the_row_checkbox_is_labelled_by_the_records_escaped_title(as_role, crm) -> None:
+    admin = as_role("admin")
+    record = crm.customer("<i>甲</i>", owner=admin.user)
+    html = admin.get("/r/customer/").get_data(as_text=True)
+    box = (
+        f'<input type="checkbox" name="ids" value="{record.id}:{record.version}"'
+        f' id="select-{record.id}" aria-label="Select &lt;i&gt;甲&lt;/i&gt;">'
+    )
+    assert box in html
 
 
 def test_hidden_fields_appear_nowhere(as_role, crm) -> None:

@@ -2,19 +2,19 @@
 
 Templates call `flow_nav()` (a context processor puts it there); it counts only when the
 layout actually shows the links — a signed-in user in an app that has flows — with one query
-per count, once per request.
+for both counts, once per request.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 import sqlalchemy as sa
 from flask import g
 
-from ...flows.tables import REQUEST_TABLE, TASK_TABLE
-from ...store.actor import Actor
+from ...flows.tables import NOTIFICATION_TABLE, REQUEST_TABLE, TASK_TABLE
 from ..context import actor, model, runtime
 
 
@@ -24,21 +24,25 @@ class FlowNav:
     unread: int
 
 
-def open_task_count(user: Actor) -> int:
-    """How many open tasks of pending requests the user holds (their inbox's length)."""
-    tables = runtime().tables
-    tasks, requests = tables.system(TASK_TABLE), tables.system(REQUEST_TABLE)
-    query = (
+@lru_cache(maxsize=8)
+def _counts(tasks: sa.Table, requests: sa.Table, notices: sa.Table) -> sa.Select[Any]:
+    """Both counts of the user bound as `user_id`, in one statement (built once per tables):
+    the open tasks of pending requests they hold (their inbox's length), and their unread
+    notifications (as `FlowService.unread_count`)."""
+    user = sa.bindparam("user_id")
+    open_tasks = (
         sa.select(sa.func.count())
         .select_from(tasks.join(requests, requests.c.id == tasks.c.request_id))
-        .where(
-            tasks.c.assignee == user.id,
-            tasks.c.status == "open",
-            requests.c.status == "pending",
-        )
+        .where(tasks.c.assignee == user, tasks.c.status == "open", requests.c.status == "pending")
+        .scalar_subquery()
     )
-    with runtime().db.read() as conn:
-        return int(conn.execute(query).scalar_one())
+    unread = (
+        sa.select(sa.func.count())
+        .select_from(notices)
+        .where(notices.c.user_id == user, notices.c.read_at.is_(None))
+        .scalar_subquery()
+    )
+    return sa.select(open_tasks, unread)
 
 
 def flow_nav() -> FlowNav | None:
@@ -48,7 +52,12 @@ def flow_nav() -> FlowNav | None:
     if user is None or not model().flows:
         return None
     if "flow_nav" not in g:
-        g.flow_nav = FlowNav(open_task_count(user), runtime().flows.unread_count(user))
+        tables = runtime().tables
+        names = (TASK_TABLE, REQUEST_TABLE, NOTIFICATION_TABLE)
+        statement = _counts(*(tables.system(n) for n in names))
+        with runtime().db.read() as conn:
+            counts = conn.execute(statement, {"user_id": user.id}).one()
+        g.flow_nav = FlowNav(int(counts[0]), int(counts[1]))
     return g.flow_nav
 
 

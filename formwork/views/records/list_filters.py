@@ -13,12 +13,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from flask import current_app
 from flask_babel import gettext as _
 
 from ...metamodel.model import USER_ENTITY, Entity, Field
-from ..context import can, hidden_fields, locale, model, text
-from ..display import COLORS, Display
+from ..context import actor, can, hidden_fields, locale, model, service, text
+from ..display import COLORS, Display, LinkTitles
 from .list_params import ListParams, Pairs, filterable, is_range
 
 INPUT_TYPES = {"number": "number", "date": "date", "datetime": "date"}
@@ -119,7 +118,7 @@ def _control(field: Field, params: ListParams, show: Display) -> Control | None:
         kind = INPUT_TYPES[field.kind.value_type or "number"]
         return Control(field, "range", label, low=low, high=high, input_type=kind, problem=problem)
     if field.type == "link" and field.setting("to") == USER_ENTITY:
-        return Control(field, "users", label, _people(chosen), problem=problem)
+        return Control(field, "users", label, _people(chosen, show), problem=problem)
     if field.type == "link":
         records = tuple(Choice(v, _value_text(field, v, show), True) for v in chosen)
         target = model().entities.get(field.setting("to"))
@@ -146,13 +145,23 @@ def _choices(field: Field, chosen: Sequence[str]) -> tuple[Choice, ...]:
     )
 
 
-def _people(chosen: Sequence[str]) -> tuple[Choice, ...]:
+def _people(chosen: Sequence[str], show: Display) -> tuple[Choice, ...]:
     """Active users (and any inactive one the URL names), by display name."""
-    users = current_app.extensions["formwork_users"].list()
+    titles = show.titles or LinkTitles(service(), actor())
     return tuple(
-        Choice(str(u.id), u.display_name, str(u.id) in chosen)
-        for u in sorted(users, key=lambda u: u.display_name.lower())
-        if u.active or str(u.id) in chosen
+        Choice(str(p.id), p.name, str(p.id) in chosen)
+        for p in sorted(titles.people(), key=lambda p: p.name.lower())
+        if p.active or str(p.id) in chosen
+    )
+
+
+def offers_people(entity: Entity) -> bool:
+    """Whether the panel has a filter by person (which reads every user: see `_people`)."""
+    fields = filterable(entity, hidden_fields(entity))
+    return any(
+        fields[n].type == "link" and fields[n].setting("to") == USER_ENTITY
+        for n in entity.list.filters
+        if n in fields
     )
 
 

@@ -10,19 +10,22 @@ matching records the user may see, as checkboxes named `name`.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from html import escape as html_escape
 from typing import Any
 
 from flask import abort, render_template, request, url_for
+from flask_babel import gettext as _
 from markupsafe import Markup
 from werkzeug.wrappers import Response
 
 from ...metamodel.model import Entity, Field
 from ...store.query import Page
-from ..context import actor, can, entity_or_404, hidden_fields, service, text
-from ..display import Display
+from ..context import actor, can, entity_or_404, hidden_fields, locale, runtime, service, text
+from ..display import Display, LinkTitles
 from . import form_lookup, records
 from .list_bulk import (
     ACTIONS,
@@ -34,7 +37,7 @@ from .list_bulk import (
     settable_fields,
     titles,
 )
-from .list_filters import chips, controls, filter_links, searchable
+from .list_filters import chips, controls, filter_links, offers_people, searchable
 from .list_page import (
     count_text,
     open_list,
@@ -44,12 +47,16 @@ from .list_page import (
     select_fields,
 )
 from .list_params import ListParams, sortable, url
-from .pages import display_for, visible
+from .pages import visible
 
 PICK_LIMIT = 10
-NUM = Markup(' class="num"')
-END = Markup("</td>")
-LINK = Markup('<a href="{}" class="record-link">{}</a>')
+NUM = ' class="num"'
+#: A row's checkbox cell (ids and versions are integers; the label comes escaped).
+SELECT = (
+    '<td class="select"><input type="checkbox" name="ids" value="{id}:{version}"'
+    ' id="select-{id}" aria-label="{label}"></td>'
+)
+LINK = '<a href="{href}" class="record-link">{title}</a>'
 #: An id no record has, standing in for each record's id in its detail URL.
 ID_MARK = 987654321987654321
 PARAM_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
@@ -130,11 +137,18 @@ def _render(
     ent: Entity, params: ListParams, outcome: Outcome | None = None, confirm: Confirm | None = None
 ) -> Response:
     problems = dict(params.problems)
-    page = None if problems else run_query(ent, params.query(), problems)
     columns = visible(ent, ent.list.columns)
+    # Only the columns are read (the title, id and version come along): a wide table's other
+    # fields would be converted for nothing.
+    query = dataclasses.replace(params.query(), fields=tuple(f.name for f in columns))
+    page = None if problems else run_query(ent, query, problems)
     rows = [r.values for r in page.records] if page else []
     link_fields, link_rows = filter_links(ent, params)
-    show = display_for([*columns, *link_fields], [*rows, *link_rows])
+    titles = LinkTitles(service(), actor())
+    if offers_people(ent):
+        titles.people()  # first: the names of the people the page links to come with them
+    titles.load([*columns, *link_fields], [*rows, *link_rows])
+    show = Display(locale(), runtime().settings.timezone, titles)
     base = url_for("records.list_view", entity=ent.name)
     state = params.pairs()
     after = (("after", params.after),) if params.after else ()
@@ -142,12 +156,13 @@ def _render(
     settable = settable_fields(ent)
     boards = select_fields(ent)
     heads = _columns(ent, params, columns, base)
+    bulk = can("delete", ent) or bool(settable)
     context: dict[str, Any] = {
         "entity": ent,
         "params": params,
         "page": page,
         "columns": heads,
-        "rows": _rows(ent, page, heads, show) if page else [],
+        "rows": _rows(ent, page, heads, show, bulk) if page else [],
         "show": show,
         "controls": controls(ent, params, show),
         "searchable": searchable(ent),
@@ -159,7 +174,7 @@ def _render(
         "first_url": url(base, state) if after else None,
         "next_url": url(base, state + next_page) if next_page else None,
         "clear_url": base,
-        "bulk": can("delete", ent) or bool(settable),
+        "bulk": bulk,
         "can_delete": can("delete", ent),
         "settable": settable,
         "outcome": outcome,
@@ -172,30 +187,35 @@ def _render(
     return respond("records/list.html", "records/_list_results.html", status, **context)
 
 
-def _rows(ent: Entity, page: Page, columns: list[Column], show: Display) -> list[Row]:
+def _rows(ent: Entity, page: Page, columns: list[Column], show: Display, bulk: bool) -> list[Row]:
     """The page's records with their cells as markup, built here rather than cell by cell in
     the template: each column's cell tag and renderer are made once, so a page costs little
-    more than its values. The first cell links to the record."""
-    tags = [
-        Markup('<td data-label="{}"{}>').format(c.label, NUM if c.numeric else "") for c in columns
-    ]
-    renderers = [
-        (tag, c.field.name, show.cells(c.field)) for tag, c in zip(tags, columns, strict=True)
-    ]
-    first = columns[0].field if columns else None
+    more than its values. With bulk actions, each row starts with its checkbox; the first
+    column's cell links to the record."""
+    tags = [f'<td data-label="{html_escape(c.label)}"{NUM if c.numeric else ""}>' for c in columns]
+    renderers = [(c.field.name, show.cells(c.field)) for c in columns]
+    linked = columns[0].field if columns else None
     detail = _detail_urls(ent)
+    # Translated once for all rows; "\x00" stands for each row's name.
+    select_label = _("Select %(name)s", name="\x00") if bulk else ""
     rows = []
     for record in page.records:
         values = record.values
-        name = record.title or f"#{record.id}"
+        record_id = record.id
+        name = record.title or f"#{record_id}"
         parts = []
-        for tag, field, render in renderers:
-            parts += (tag, render(values.get(field)), END)
-        if first is not None:
-            title = show.text(first, values.get(first.name)) or name
-            parts[1] = LINK.format(detail(record.id), title)
-        # Every part is markup already (`Display.cells` gives Markup): no escaping is left to do.
-        rows.append(Row(record.id, record.version, name, Markup("".join(parts))))
+        if bulk:
+            label = html_escape(select_label.replace("\x00", name))
+            parts.append(SELECT.format(id=record_id, version=record.version, label=label))
+        for tag, (field, render) in zip(tags, renderers, strict=True):
+            if linked is not None and field == linked.name:
+                title = show.text(linked, values.get(field)) or name
+                cell = LINK.format(href=html_escape(detail(record_id)), title=html_escape(title))
+            else:
+                cell = render(values.get(field))
+            parts += (tag, cell, "</td>")
+        # Every part is escaped text or markup already: no escaping is left to do.
+        rows.append(Row(record_id, record.version, name, Markup("".join(parts))))
     return rows
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import threading
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Protocol
@@ -26,8 +26,10 @@ from ..rules.functions import SqlContext
 from ..rules.rulebook import RuleBook
 from ..rules.sqlcompile import NotCompilable, to_sql
 from .actor import AccessPolicy, Actor, AllowAll, actor_id
+from .aggregates import Aggregate, Bucket, compile_aggregate, read_buckets
 from .attachments import AttachmentStore, FileChanges
 from .audit import AuditEntry, diff, read_history, record_audit
+from .bulk_write import CreatedMany, create_many
 from .child_rows import ChildRows
 from .database import Database
 from .errors import (
@@ -159,8 +161,26 @@ class RecordService:
             total = None
             if compiled.count_statement is not None:
                 total = conn.execute(compiled.count_statement).scalar_one()
-            records = self._with_virtual(conn, ent, [record_from_row(ent, row) for row in rows])
+            records = self._with_virtual(conn, ent, compiled.records(ent, rows))
         return compiled.page(shown(self.policy, ent, user, records), rows, total)
+
+    def aggregate(self, entity: str, aggregate: Aggregate, user: User = None) -> list[Bucket]:
+        """Counts and sums over the records the user may read, grouped as asked (see
+        `aggregates`); a field they may not see is a QueryError, as in a query's filter."""
+        ent = self._entity(entity)
+        self.policy.check(user, "query", ent)
+        statement = compile_aggregate(
+            self.app,
+            self.tables,
+            ent,
+            aggregate,
+            self.db.dialect,
+            hidden=self.policy.hidden(user, ent),
+            scope=self.policy.row_filter(user, "read", ent),
+            computed=self._virtual_sql(ent),
+        )
+        with self.db.read() as conn:
+            return read_buckets(aggregate, conn.execute(statement).all())
 
     def history(self, entity: str, id: int, user: User = None) -> list[AuditEntry]:
         """The audit entries of a record, newest first."""
@@ -195,6 +215,21 @@ class RecordService:
         with self._transaction(ent, dry_run) as (conn, files):
             record = self._create(conn, files, ent, clean, actor_id(user))
         return shown(self.policy, ent, user, [record])[0]
+
+    def create_many(
+        self,
+        entity: str,
+        rows: Sequence[Mapping[str, Any]],
+        user: User = None,
+        *,
+        dry_run: bool = False,
+        skip_refused: bool = False,
+    ) -> CreatedMany:
+        """Create a record from each row with every check and rule of `create`, done per batch
+        (see `bulk_write`). All or nothing: RowRefused names the first refused row. With
+        `skip_refused` the other rows are written and the refusals returned by row; with
+        `dry_run` every row is checked and nothing is written."""
+        return create_many(self, entity, rows, user, dry_run=dry_run, skip_refused=skip_refused)
 
     def update(
         self,

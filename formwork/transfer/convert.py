@@ -38,6 +38,8 @@ LIST_SEPARATORS = re.compile(r"[,;、|\n]")
 DATE_FORMATS = ("%Y-%m-%d", "%Y/%m/%d", "%Y.%m.%d", "%Y年%m月%d日")
 TIME_FORMATS = ("%H:%M:%S", "%H:%M")
 NUMBER_TYPES = {"integer", "decimal", "money", "percent", "rating"}
+#: A number as Decimal reads it already: the common case, which skips the clean-up below.
+PLAIN_NUMBER = re.compile(r"-?\d+(?:\.\d+)?")
 
 
 class CellProblem(ValueError):
@@ -105,6 +107,8 @@ def parse_number(cell: Any) -> Decimal:
         return Decimal(repr(cell))
     if isinstance(cell, Decimal):
         return cell
+    if isinstance(cell, str) and PLAIN_NUMBER.fullmatch(cell):
+        return Decimal(cell)
     text = normal(str(cell))
     negative = text.startswith("(") and text.endswith(")")  # accounting: (1,200.00)
     text = CURRENCY.sub("", text.strip("()").strip()).strip()

@@ -1,15 +1,18 @@
 """The import itself: rows of a file, mapped and converted, written through the record service.
 
 Rows are taken a batch at a time. Each batch's link cells are looked up together, the records
-its key values name are found, and then every row is created (or, when its key names an
-existing record, updated) inside one `RecordService.batch()`, so every check, rule, audit row
-and permission applies exactly as for one record typed into a form.
+its key values name are found, and then, inside one `RecordService.batch()`, the rows that make
+new records are created together by `RecordService.create_many` and each row whose key names
+an existing record updates it with `RecordService.update`, in file order. Every check, rule,
+audit row and permission applies exactly as for one record typed into a form; `create_many`
+only does the work per batch instead of per row (see docs/import-export.md).
 
-A dry run does all of that and rolls every batch back, reporting every bad row: each row runs
-in a savepoint of its own, so one refusal does not hide the next. A real run writes a batch
-all or nothing: if any of its rows is refused, the batch is rolled back and the import stops
-there (the batches before it stay written). Because rows with a key update the record the key
-finds, running the same file again after a stop or a crash writes no duplicates.
+A dry run does all of that and rolls every batch back, reporting every bad row: refused rows
+are left out as if each row had a savepoint of its own, so one refusal does not hide the next.
+A real run writes a batch all or nothing: if any of its rows is refused, the batch is rolled
+back and the import stops there (the batches before it stay written). Because rows with a key
+update the record the key finds, running the same file again after a stop or a crash writes
+no duplicates.
 
 Blank cells mean "no value" for a new record and "leave as it is" for an existing one.
 """
@@ -25,6 +28,7 @@ from flask_babel import gettext as _
 
 from ..metamodel.model import Entity, Field
 from ..store.actor import Actor
+from ..store.bulk_write import RowRefused
 from ..store.errors import (
     RECORD_KEY,
     Conflict,
@@ -33,6 +37,7 @@ from ..store.errors import (
     RecordError,
     ValidationFailed,
 )
+from ..store.gc_pause import gc_paused
 from ..store.query import MAX_PAGE_SIZE, Filter, Query
 from ..store.records import RecordService
 from .convert import CellProblem, Converter, text_of
@@ -131,22 +136,36 @@ class Importer:
         seen: dict[str, dict[Any, int]] = {}
         done = 0
         for chunk in _chunks(source.rows(), batch_size):
-            prepared = self._prepare(chunk, seen, result)
-            if dry_run:
-                self._check(prepared, result)
-            else:
-                bad = [p for p in prepared if p.bad]
-                if bad and not skip_invalid:
-                    result.stopped_at = chunk[0].number
-                    return result
-                result.skipped += len(bad)
-                if not self._write([p for p in prepared if not p.bad], result, progress, done):
-                    result.stopped_at = chunk[0].number
-                    return result
+            with gc_paused():  # the batch's rows live until it is written: see store.gc_pause
+                finished = self._batch(chunk, seen, result, dry_run, skip_invalid, progress, done)
+            if not finished:
+                result.stopped_at = chunk[0].number
+                return result
             done += len(chunk)
             if progress:
                 progress(done, total)
         return result
+
+    def _batch(
+        self,
+        chunk: list[Row],
+        seen: dict[str, dict[Any, int]],
+        result: ImportResult,
+        dry_run: bool,
+        skip_invalid: bool,
+        progress: Progress | None,
+        done: int,
+    ) -> bool:
+        """Check or write one batch of rows; False if the import stops before it."""
+        prepared = self._prepare(chunk, seen, result)
+        if dry_run:
+            self._check(prepared, result)
+            return True
+        bad = [p for p in prepared if p.bad]
+        if bad and not skip_invalid:
+            return False
+        result.skipped += len(bad)
+        return self._write([p for p in prepared if not p.bad], result, progress, done)
 
     # -- preparing rows --------------------------------------------------------------------
     def _prepare(
@@ -215,43 +234,89 @@ class Importer:
     # -- writing ---------------------------------------------------------------------------
     def _check(self, items: list[_Prepared], result: ImportResult) -> None:
         with self.service.batch(dry_run=True):
-            for item in items:
-                if not item.bad:
-                    try:
-                        self._write_one(item, result)
-                    except RecordError as exc:
-                        self._refused(item, result, exc)
+            for run in self._runs(items):
+                if self._creates(run[0]):
+                    self._create(run, result, skip_refused=True)
+                    continue
+                try:
+                    self._change(run[0], result)
+                except RecordError as exc:
+                    self._refused(run[0], result, exc)
 
     def _write(
         self, items: list[_Prepared], result: ImportResult, progress: Progress | None, done: int
     ) -> bool:
         counts = (result.created, result.updated, result.unchanged)
+        refused: tuple[_Prepared, RecordError] | None = None
         try:
             with self.service.batch():
-                for number, item in enumerate(items, start=1):
-                    self._write_one(item, result)
-                    if progress:
-                        progress(done + number, result.rows)
-        except RecordError as exc:
+                for run in self._runs(items):
+                    try:
+                        if self._creates(run[0]):
+                            self._create(run, result)
+                        else:
+                            self._change(run[0], result)
+                    except RowRefused as exc:
+                        refused = (run[exc.index], exc.error)
+                        raise
+                    except RecordError as exc:  # e.g. what the database refused for the run
+                        refused = (run[0], exc)
+                        raise
+                    done += len(run)
+                    if progress:  # inside the batch: the rows are written, not yet committed
+                        progress(done, result.rows)
+        except RecordError:
+            assert refused is not None
             result.created, result.updated, result.unchanged = counts
-            self._refused(item, result, exc)
+            item, error = refused
+            self._refused(item, result, error)
             return False
         return True
 
-    def _write_one(self, item: _Prepared, result: ImportResult) -> None:
+    def _runs(self, items: list[_Prepared]) -> Iterator[list[_Prepared]]:
+        """The good rows in file order: rows that make new records together, each row that
+        changes a record (or names one by a missing record number) alone."""
+        run: list[_Prepared] = []
+        for item in items:
+            if item.bad:
+                continue
+            if self._creates(item):
+                run.append(item)
+                continue
+            if run:
+                yield run
+                run = []
+            yield [item]
+        if run:
+            yield run
+
+    def _creates(self, item: _Prepared) -> bool:
+        return item.existing is None and not (
+            self.mapping.key == RECORD_ID and item.key is not None
+        )
+
+    def _create(
+        self, run: list[_Prepared], result: ImportResult, skip_refused: bool = False
+    ) -> None:
+        """Create the run's records with one `create_many`: all or nothing, or (in a dry run)
+        every row checked and the refused ones reported."""
         name = self.entity.name
-        if item.existing is not None:
-            record_id, version = item.existing
-            record = self.service.update(name, record_id, item.data, version, self.user)
-            if record.version == version:
-                result.unchanged += 1
-            else:
-                result.updated += 1
-        elif self.mapping.key == RECORD_ID and item.key is not None:
-            raise NotFound(name, item.key)
+        rows = [item.data for item in run]
+        created = self.service.create_many(name, rows, self.user, skip_refused=skip_refused)
+        result.created += created.created
+        for index, error in sorted(created.errors.items()):
+            self._refused(run[index], result, error)
+
+    def _change(self, item: _Prepared, result: ImportResult) -> None:
+        """Update the record the row's key found (NotFound: a record number that names none)."""
+        if item.existing is None:
+            raise NotFound(self.entity.name, item.key)
+        record_id, version = item.existing
+        record = self.service.update(self.entity.name, record_id, item.data, version, self.user)
+        if record.version == version:
+            result.unchanged += 1
         else:
-            self.service.create(name, item.data, self.user)
-            result.created += 1
+            result.updated += 1
 
     # -- problems --------------------------------------------------------------------------
     def _fail(

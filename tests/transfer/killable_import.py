@@ -3,7 +3,8 @@
     python -m tests.transfer.killable_import INSTANCE PACKAGE FILE MARKER PAUSE_AT
 
 It imports FILE into `customer` keyed by name in batches of 10 and, once row PAUSE_AT of the
-file has been written inside its (uncommitted) batch, writes MARKER and sleeps.
+file has been written inside its (uncommitted) batch (progress is reported per batch, so at the
+batch's end), writes MARKER and sleeps.
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ def main() -> None:
     importer = Importer(runtime.records, entity, None, source.columns, columns)
 
     def progress(done: int, total: int) -> None:
-        if done == int(pause_at):
+        if done >= int(pause_at):
             Path(marker).write_text("paused")
             time.sleep(600)
 

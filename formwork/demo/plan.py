@@ -439,10 +439,12 @@ def _all_specs(espec: EntitySpec, name: str) -> list[FieldSpec]:
 def _empty_chance(f: Field, fspec: FieldSpec) -> float:
     if f.default_formula and fspec.generator is None:
         return 1.0  # the default formula fills it, as it would for a person
-    if f.required or f.required_when:
+    if f.required:
         return 0.0
-    if fspec.empty is not None:
+    if fspec.empty is not None:  # a spec knows when a conditionally required field is empty
         return fspec.empty
+    if f.required_when:
+        return 0.0
     return 0.0 if fspec.generator is not None else DEFAULT_EMPTY
 
 

@@ -1,8 +1,8 @@
 """One story per role of the reference app, in a real browser: what each person comes to do.
 
 The account manager logs a visit and watches the customer's health recover; finance works
-the overdue receivables list; the admin reads why a customer is an A. (The director's
-funnel story lives with the dashboards.) With `FORMWORK_GUIDE_SHOTS` set, the stories also
+the overdue receivables list; the director reads the funnel and opens the deals in bid
+review; the admin reads why a customer is an A. With `FORMWORK_GUIDE_SHOTS` set, the stories also
 take the screenshots of docs/guide.md.
 """
 
@@ -96,6 +96,41 @@ def test_finance_works_the_overdue_receivables_list(page: Page, login, crm, runt
 
     page.goto("/r/receivable/?state=已逾期")
     expect(page.locator("#list-count")).to_have_text("1 record")
+
+
+def test_the_director_reads_the_funnel_and_opens_the_deals_in_bid_review(
+    page: Page, login, crm, runtime, users
+) -> None:
+    login(page, "sales_director", name="zhao", team="华东")
+    mine = users.create(
+        "zhang", "Zhang Wei", "irrelevant password", ["account_manager"], team="华东"
+    )
+    other = users.create("liu", "Liu Yang", "irrelevant password", ["account_manager"], team="华南")
+    for owner, stages in ((mine, ["投标评审", "投标评审", "方案报价"]), (other, ["投标评审"])):
+        customer = crm.customer(f"{owner.display_name}的客户", owner=owner)
+        for n, stage in enumerate(stages):
+            runtime.records.create(
+                "opportunity",
+                {
+                    "name": f"{owner.display_name} 项目{n}",
+                    "customer": customer.id,
+                    "stage": stage,
+                    "expected_amount": 1_000_000,
+                    "expected_close_on": "2027-03-31",
+                },
+            )
+
+    page.goto("/d/sales")
+    funnel = page.locator("section[data-kind=funnel]")
+    bid_review = funnel.get_by_role("link", name=re.compile(r"^Bid review: "))
+    expect(bid_review).to_have_attribute("data-count", "2")  # his team's only
+    guide_shot(page, "director-dashboard")
+
+    bid_review.click()
+    expect(page).to_have_url(re.compile(r"/r/opportunity/\?.*stage="))
+    expect(page.locator("#list-count")).to_have_text("2 records")
+    expect(page.locator("#records")).not_to_contain_text("Liu Yang")
+    guide_shot(page, "director-bid-review")
 
 
 def test_the_admin_reads_why_a_customer_is_grade_a(page: Page, login, crm) -> None:

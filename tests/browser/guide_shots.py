@@ -1,6 +1,6 @@
 """Screenshots for the user guide (docs/guide.md), taken by the role stories as they run.
 
-Set `FORMWORK_GUIDE_SHOTS` to a folder (`./dev guide` sets it to docs/guide) and each
+Set `GUIDE_SHOTS` to a folder (`./dev guide` sets it to docs/guide) and each
 `guide_shot(page, name)` saves the page there as `name.png`; without it nothing is written,
 so the stories cost no more in CI than any other browser test.
 """
@@ -17,7 +17,7 @@ GUIDE_VIEWPORT = {"width": 1280, "height": 800}
 
 
 def guide_folder() -> Path | None:
-    folder = os.environ.get("FORMWORK_GUIDE_SHOTS")
+    folder = os.environ.get("GUIDE_SHOTS")
     return Path(folder) if folder else None
 
 

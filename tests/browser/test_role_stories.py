@@ -1,8 +1,9 @@
 """One story per role of the reference app, in a real browser: what each person comes to do.
 
-The account manager logs a visit and watches the customer's health recover; finance works
-the overdue receivables list; the director reads the funnel and opens the deals in bid
-review; the admin reads why a customer is an A. With `FORMWORK_GUIDE_SHOTS` set, the stories also
+Everyone starts on "my work", with the to-dos the reminders made; the account manager logs
+a visit and watches the customer's health recover; finance works the overdue receivables
+list; the director reads the funnel and opens the deals in bid review; the admin reads why a
+customer is an A. With `GUIDE_SHOTS` set, the stories also
 take the screenshots of docs/guide.md.
 """
 
@@ -13,7 +14,44 @@ import re
 
 from playwright.sync_api import Page, expect
 
+from formwork.reminders import Reminders
 from tests.browser.guide_shots import guide_shot
+
+
+def test_my_work_shows_the_to_dos_the_reminders_made_and_done_clears_one(
+    page: Page, login, crm, runtime
+) -> None:
+    manager = login(page, "account_manager", name="zhang")
+    customer = crm.customer("华东建工集团", owner=manager)
+    contract = runtime.records.create(
+        "contract",
+        {"name": "一期总包", "customer": customer.id, "contract_type": "施工总承包", "amount": 9e5},
+    )
+    for installment, days_from_now in (("预付款", -12), ("进度款", 3)):
+        runtime.records.create(
+            "receivable",
+            {
+                "contract": contract.id,
+                "installment": installment,
+                "planned_amount": 300000,
+                "planned_on": (dt.date.today() + dt.timedelta(days=days_from_now)).isoformat(),
+            },
+        )
+    Reminders(runtime.records).generate()  # what formwork tick does
+
+    page.goto("/")
+    # Both are late to act on: one receivable is overdue, the other's week of notice began
+    # four days ago.
+    todos = page.locator("li.todo.overdue")
+    expect(todos).to_have_count(2)
+    late = todos.filter(has_text="is overdue")
+    expect(todos.filter(has_text="falls due on")).to_have_count(1)
+    expect(page.locator("#todo-count")).to_have_text(re.compile(r"^2\b"))
+    guide_shot(page, "my-work")
+
+    late.get_by_role("button", name="Done").click()
+    expect(page.locator("li.todo.overdue")).to_have_count(1)
+    expect(page.locator("#todo-count")).to_have_text(re.compile(r"^1\b"))
 
 
 def test_the_account_manager_logs_a_visit_and_the_health_score_recovers(

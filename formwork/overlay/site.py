@@ -40,6 +40,10 @@ from .revisions import (
 log = logging.getLogger(__name__)
 
 
+#: The number `rollback` takes for the package alone: no revision has it.
+PACKAGE_REVISION = 0
+
+
 class ConfigInvalid(Exception):
     """The candidate config has problems; nothing was published."""
 
@@ -209,9 +213,13 @@ class SiteConfig:
         return self._activate(self.draft(), author, message, progress)
 
     def rollback(self, number: int, author: str | None, message: str = "") -> Revision:
-        """Publish revision `number`'s overlay again, as a new revision (KeyError if unknown)."""
-        overlay = self.revision(number).overlay
-        return self._activate(overlay, author, message or f"Roll back to revision {number}", None)
+        """Publish revision `number`'s overlay again, as a new revision (KeyError if unknown);
+        number 0 is the package as shipped, without any site change."""
+        if number == PACKAGE_REVISION:
+            overlay, default = Overlay(), "Roll back to the package as shipped"
+        else:
+            overlay, default = self.revision(number).overlay, f"Roll back to revision {number}"
+        return self._activate(overlay, author, message or default, None)
 
     def _activate(
         self, overlay: Overlay, author: str | None, message: str, progress: Progress | None

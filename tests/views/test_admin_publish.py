@@ -180,6 +180,26 @@ def test_rolling_back_returns_grades_and_config(
     assert "Roll back to revision 1" in revisions.text("revision-3")
 
 
+def test_rolling_back_to_the_package_drops_every_site_change(
+    admin: SignedIn, runtime: Runtime, customers: dict[str, int]
+) -> None:
+    draft(runtime, RENAME.set(A_THRESHOLD, 62, base=80))
+    publish(admin, "Lower the A threshold")
+    assert grades(runtime, customers)["Alder"] == "A"
+
+    listed = page(admin, "/admin/config/revisions")
+    assert "The package as shipped" in listed.text("revision-0")
+    confirm = page(admin, "/admin/config/revisions/0/rollback")
+    assert confirm.text("moves-customer_grade") == "2 Customers move A → B"
+    form = confirm.form("/admin/config/revisions/0/rollback")
+    response = admin.post_form(form.action, form.fields)
+    assert response.status_code == 303
+    assert finished(admin, response.location).text("page-title") == "Revision 2 is live"
+    assert grades(runtime, customers) == {"Alder": "B", "Birch": "B", "Cedar": "C"}
+    assert runtime.site.active().overlay == Overlay()
+    assert "rollback-0" not in page(admin, "/admin/config/revisions").ids  # it is the same
+
+
 def test_a_second_publish_of_the_same_preview_is_refused(
     admin: SignedIn, runtime: Runtime, customers: dict[str, int]
 ) -> None:

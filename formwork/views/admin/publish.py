@@ -19,6 +19,7 @@ admin meanwhile, finds the site moved on and is refused with a 409 instead of pu
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import io
 import zipfile
@@ -36,6 +37,7 @@ from ...auth.session import current_user
 from ...metamodel.model import App
 from ...overlay import Overlay, Revision, revision_cause
 from ...overlay.impact import GradingImpact, Impact, preview_impact
+from ...overlay.site import PACKAGE_REVISION
 from ...store.system import GRADE_TABLE
 from ..context import model, runtime, text
 from ..display import Display
@@ -109,6 +111,7 @@ def revisions() -> str:
         "admin/revisions.html",
         rows=rows,
         active=active.number if active else 0,
+        at_package=active is None or not active.overlay.patches,
         running=_jobs().running(),
         site_status=site.status,
     )
@@ -200,6 +203,15 @@ def _job(token: str) -> PublishJob:
 
 
 def _revision(number: int) -> Revision:
+    if number == PACKAGE_REVISION:  # the package as shipped, to roll back to
+        return Revision(
+            PACKAGE_REVISION,
+            None,
+            dt.datetime.fromtimestamp(0, dt.UTC),
+            _("The package as shipped, without any change made here"),
+            Overlay(),
+            (),
+        )
     try:
         return runtime().site.revision(number)
     except KeyError:

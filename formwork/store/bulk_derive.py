@@ -19,12 +19,12 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from ..metamodel.model import Entity
-from ..rules.grade_explanation import Layout, compact, layout_key, same_inputs
+from ..rules.grade_explanation import Layout, compact, layout_key
 from ..rules.grading import CompiledGrading, GradeResult
 from ..rules.rulebook import EntityRules
 from .audit import json_safe
 from .bulk_context import BatchContext, id_ranges
-from .grade_rows import NewestGrade, store_layout
+from .grade_rows import NewestGrade, history_row, store_layout
 from .record_rules import to_column
 from .system import GRADE_OVERRIDE_TABLE, GRADE_TABLE
 from .tables import Tables
@@ -110,29 +110,20 @@ class BatchDeriver:
         layout = self.layouts[spec.name]
         explanation = compact(layout, result, None if manual is None else json_safe(manual))
         newest = self.newest[spec.name].get(record_id)
-        if (
-            newest is None
-            or (newest.grade, newest.score) != (grade, result.score)
-            or not same_inputs(newest.explanation, explanation)
-        ):
+        row = history_row(
+            newest,
+            spec.name,
+            self.ent.name,
+            record_id,
+            stored,
+            (spec.score_field, spec.grade_field),
+            (grade, result.score, explanation),
+            (self.now, user_id, cause),
+        )
+        if row is not None:
             if newest is None or layout_key(newest.explanation) != layout.key:
                 self.layouts_needed[layout.key] = layout
-            old_score = stored.get(spec.score_field)
-            self.history.append(
-                {
-                    "grading": spec.name,
-                    "entity": self.ent.name,
-                    "record_id": record_id,
-                    "at": self.now,
-                    "user_id": user_id,
-                    "old_grade": stored.get(spec.grade_field),
-                    "new_grade": grade,
-                    "old_score": None if old_score is None else float(old_score),
-                    "new_score": result.score,
-                    "cause": cause,
-                    "explanation": explanation,
-                }
-            )
+            self.history.append(row)
         return {spec.score_field: score, spec.grade_field: grade}
 
     def flush(self, conn: Connection) -> None:

@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
-from ..rules.grade_explanation import Layout, expand, layout_key
+from ..rules.grade_explanation import Layout, expand, layout_key, same_inputs
 from .system import GRADE_LAYOUT_TABLE, GRADE_TABLE
 from .tables import Tables
 
@@ -46,6 +46,45 @@ def store_layout(conn: Connection, tables: Tables, layout: Layout, now: dt.datet
         raise NotImplementedError(dialect)
     conn.execute(insert.values(row).on_conflict_do_nothing(index_elements=["key"]))
     _layouts.setdefault(layout.key, layout)
+
+
+def history_row(
+    newest: NewestGrade | None,
+    grading: str,
+    entity: str,
+    record_id: int,
+    stored: Any,
+    fields: tuple[str, str],
+    new: tuple[str, float, Any],
+    written: tuple[dt.datetime, int | None, str],
+) -> dict[str, Any] | None:
+    """The grade-history row a new grade calls for, or None when the newest row says the same.
+
+    `stored` is the record as it was, `fields` its (score, grade) fields, `new` the (grade,
+    score, compact explanation) and `written` the (time, user, cause) of the change."""
+    grade, score, explanation = new
+    if (
+        newest is not None
+        and (newest.grade, newest.score) == (grade, score)
+        and same_inputs(newest.explanation, explanation)
+    ):
+        return None
+    score_field, grade_field = fields
+    old_score = stored.get(score_field)
+    at, user_id, cause = written
+    return {
+        "grading": grading,
+        "entity": entity,
+        "record_id": record_id,
+        "at": at,
+        "user_id": user_id,
+        "old_grade": stored.get(grade_field),
+        "new_grade": grade,
+        "old_score": None if old_score is None else float(old_score),
+        "new_score": score,
+        "cause": cause,
+        "explanation": explanation,
+    }
 
 
 def newest_row(

@@ -19,14 +19,14 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from ..metamodel.model import App, Entity, Field
-from ..rules.grade_explanation import Layout, compact, layout_key, same_inputs
+from ..rules.grade_explanation import Layout, compact, layout_key
 from ..rules.grading import CompiledGrading, GradeResult
 from ..rules.rulebook import EntityRules, RuleBook, formula_view
 from .audit import diff, json_safe, record_audit
 from .errors import RECORD_KEY, ValidationFailed, message
 from .formula_context import StoreContext
+from .grade_rows import history_row, newest_row, store_layout
 from .grade_rows import latest_explanation as latest_explanation  # where callers look for it
-from .grade_rows import newest_row, store_layout
 from .input_schema import is_empty
 from .record import db_values
 from .system import GRADE_OVERRIDE_TABLE, GRADE_TABLE
@@ -227,30 +227,20 @@ class RuleRunner:
         layout = Layout.of(spec)
         explanation = compact(layout, result, None if manual is None else json_safe(manual))
         newest = newest_row(conn, self.tables, spec.name, ent.name, record_id)
-        if (
-            newest is None
-            or (newest.grade, newest.score) != (grade, result.score)
-            or not same_inputs(newest.explanation, explanation)
-        ):
+        row = history_row(
+            newest,
+            spec.name,
+            ent.name,
+            record_id,
+            stored,
+            (spec.score_field, spec.grade_field),
+            (grade, result.score, explanation),
+            (now, user_id, cause),
+        )
+        if row is not None:
             if newest is None or layout_key(newest.explanation) != layout.key:
                 store_layout(conn, self.tables, layout, now)
-            old_score = stored.get(spec.score_field)
-            conn.execute(
-                self.tables.system(GRADE_TABLE).insert(),
-                {
-                    "grading": spec.name,
-                    "entity": ent.name,
-                    "record_id": record_id,
-                    "at": now,
-                    "user_id": user_id,
-                    "old_grade": stored.get(spec.grade_field),
-                    "new_grade": grade,
-                    "old_score": None if old_score is None else float(old_score),
-                    "new_score": result.score,
-                    "cause": cause,
-                    "explanation": explanation,
-                },
-            )
+            conn.execute(self.tables.system(GRADE_TABLE).insert(), row)
         return {spec.score_field: score, spec.grade_field: grade}
 
     def grade_record(

@@ -1,8 +1,8 @@
 """Carrying a batch of writes to the records that depend on them, once per batch.
 
-`RuleRunner.propagate` runs after every single write: a new contract recomputes its customer's
-rollups there and then. After a batch of writes that would recompute a customer once per
-contract of the batch, each time with a dozen queries. `propagate_many` instead gathers the
+`RuleRunner.propagate` runs after every single write: a new order line recomputes its order's
+rollups there and then. After a batch of writes that would recompute an order once per
+line of the batch, each time with a dozen queries. `propagate_many` instead gathers the
 distinct records the whole batch affects, per dependent entity, and `recompute_many`
 recomputes them together: their rows, their related records and their grading state read in
 a few queries for all of them, the changed ones written with one `executemany` per set of

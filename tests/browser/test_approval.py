@@ -143,7 +143,7 @@ def test_the_inbox_works_on_a_phone(
     )
     runtime.flows.submit("contract", contract.id, coordinator.actor())
 
-    phone.get_by_role("link", name="Inbox").click()
+    phone.get_by_role("link", name="Inbox", exact=True).click()
     card = phone.locator(".flow-task").filter(has_text="弱电合同")
     approve = card.get_by_role("button", name="Approve")
     expect(approve).to_be_in_viewport()

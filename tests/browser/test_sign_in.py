@@ -31,7 +31,7 @@ def test_the_right_password_lands_on_the_home_page(page: Page, users, live_serve
     page.goto("/login")
     sign_in_with(page, "lilei", PASSWORD)
     expect(page).to_have_url(f"{live_server.url}/")
-    expect(page.locator("#page-title")).to_have_text("工程大客户管理")
+    expect(page.locator("#page-title")).to_have_text("我的工作台")  # "my work", in Chinese
     expect(page.locator("#signed-in-user")).to_have_text("Li Lei")
 
 
@@ -54,13 +54,13 @@ def test_signing_out_needs_signing_in_again(page: Page, login) -> None:
 def test_the_language_switch_changes_the_ui_language(page: Page, login) -> None:
     login(page, "admin", locale=None)
     expect(page.locator("html")).to_have_attribute("lang", "zh")
-    expect(page.locator("#page-title")).to_have_text("工程大客户管理")
+    expect(page.locator("#page-title")).to_have_text("我的工作台")
     page.get_by_role("button", name="English").click()
     expect(page.locator("html")).to_have_attribute("lang", "en")
-    expect(page.locator("#page-title")).to_have_text("Engineering Key Accounts")
+    expect(page.locator("#page-title")).to_have_text("My work")
     expect(page.get_by_role("navigation").get_by_role("link", name="Customers")).to_be_visible()
     page.get_by_role("button", name="中文").click()
-    expect(page.locator("#page-title")).to_have_text("工程大客户管理")
+    expect(page.locator("#page-title")).to_have_text("我的工作台")
 
 
 def test_the_language_switch_stays_on_the_current_page(page: Page, login, live_server) -> None:

@@ -21,6 +21,8 @@ from sqlalchemy.engine import Connection
 from ..metamodel.model import App
 from ..rules.rulebook import RuleBook
 from ..store.database import Database
+from ..store.recompute import recompute_all
+from ..store.records import RecordService
 from ..store.regrade import regrade
 from ..store.schema_sync import SchemaSyncError, SchemaSyncRefused, apply_sync, plan_sync
 from ..store.sync_apply import backup_sqlite, ddl_transaction
@@ -99,6 +101,11 @@ def activate(
     if db.is_sqlite and not plan.is_empty:
         backup = backup_sqlite(db, backups, plan.stamp)
     changed = changed_gradings(old_document, candidate.document)
+    recomputed = [
+        name
+        for name in changed_formulas(old_document, candidate.document)
+        if name in app.entities and not app.entity(name).child_of
+    ]
     now = now or dt.datetime.now(dt.UTC)
     try:
         with ddl_transaction(db) as conn:
@@ -119,8 +126,8 @@ def activate(
             insert_revision(conn, revision)
             clear_draft(conn)
             report("store", 1, 1)
+            book = RuleBook(app) if changed or recomputed else None
             if changed:
-                book = RuleBook(app)
                 for name in changed:
                     grading = _compiled(book, app, name)
                     report(f"regrade {name}", 0, 1)
@@ -133,6 +140,20 @@ def activate(
                         now=now,
                         progress=lambda done, total, name=name: report(
                             f"regrade {name}", done, total
+                        ),
+                    )
+            if recomputed:
+                # Recomputing reads and writes no attachments: the files folder is not used.
+                service = RecordService(pinned, app, tables, Path(), rules=book)
+                for name in recomputed:
+                    report(f"recompute {name}", 0, 1)
+                    recompute_all(
+                        service,
+                        name,
+                        cause=revision_cause(revision.number),
+                        now=now,
+                        progress=lambda done, total, name=name: report(
+                            f"recompute {name}", done, total
                         ),
                     )
             if db.is_sqlite:
@@ -161,6 +182,21 @@ def changed_gradings(old: dict[str, Any], new: dict[str, Any]) -> list[str]:
         fields_before = ((old.get("entities") or {}).get(entity) or {}).get("fields")
         if (old.get("gradings") or {}).get(name) != grading or fields_now != fields_before:
             names.append(name)
+    return names
+
+
+def changed_formulas(old: dict[str, Any], new: dict[str, Any]) -> list[str]:
+    """The entities of the `new` document with a stored computed field whose formula is new or
+    differs from the `old` one's: their stored values must be computed again."""
+    names = []
+    for name, entity in (new.get("entities") or {}).items():
+        before = ((old.get("entities") or {}).get(name) or {}).get("fields") or {}
+        for field, spec in ((entity or {}).get("fields") or {}).items():
+            if not isinstance(spec, dict) or spec.get("formula") is None or spec.get("virtual"):
+                continue
+            if (before.get(field) or {}).get("formula") != spec["formula"]:
+                names.append(name)
+                break
     return names
 
 

@@ -89,6 +89,30 @@ def test_publish_activates_the_draft_syncs_the_schema_and_regrades(
     assert revision_of_cause(moved[3]) == 1
 
 
+def test_publish_recomputes_the_stored_values_of_a_new_or_changed_formula(
+    accounts: Runtime, open_site: Callable[[], Runtime]
+) -> None:
+    band = "entities/account/fields/band"
+    formula = "'big' if size >= 75 else 'small'"
+    spec = {"type": "text", "label": {"en": "Band"}, "formula": formula}
+    accounts.site.save_draft(Overlay().set(band, spec), "ada")
+    steps: list[str] = []
+    accounts.site.publish("ada", "size bands", lambda s, d, t: steps.append(s))
+    assert "recompute account" in steps
+    bands = {r["name"]: r["band"] for r in open_site().records.query("account").records}
+    assert bands == {"small": "small", "middle": "big", "large": "big"}
+
+    site = open_site().site
+    changed = formula.replace("75", "80")
+    site.save_draft(site.draft().set(f"{band}/formula", changed), "ada")
+    site.publish("ada", "a higher bar")
+    now = open_site()
+    bands = {r["name"]: r["band"] for r in now.records.query("account").records}
+    assert bands == {"small": "small", "middle": "small", "large": "big"}
+    middle = next(r for r in now.records.query("account").records if r["name"] == "middle")
+    assert now.records.history("account", middle.id)[0].changes["band"] == ["big", "small"]
+
+
 def test_publishing_an_invalid_draft_changes_nothing(accounts: Runtime) -> None:
     site = accounts.site
     site.save_draft(Overlay().set(A_MIN, 10, base=80), "ada")

@@ -320,7 +320,7 @@ def _job_context(job: PublishJob) -> dict[str, Any]:
         "page_url": url_for("admin_config.job_page", token=job.token),
         "failure": failure_text(job.state) if job.phase == "failed" else "",
         "stale": job.stale,
-        "step_text": step_text(job.state.get("step") or "", _grading_label),
+        "step_text": step_text(job.state.get("step") or "", _grading_label, _entity_label),
         "grading_label": _grading_label,
     }
 
@@ -328,6 +328,11 @@ def _job_context(job: PublishJob) -> dict[str, Any]:
 def _grading_label(name: str) -> str:
     grading = model().gradings.get(name)
     return text(grading.label, name) if grading else name
+
+
+def _entity_label(name: str) -> str:
+    entity = model().entities.get(name)
+    return text(entity.plural_label or entity.label, name) if entity else name
 
 
 def _preview_page(

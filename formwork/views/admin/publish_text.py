@@ -73,10 +73,15 @@ def failure_text(state: dict[str, Any]) -> str:
     return _("Publishing failed; nothing was changed: %(detail)s", detail=detail)
 
 
-def step_text(step: str, grading_label: Callable[[str], str]) -> str:
-    """The step a running publish reported ("plan", "sync", "store", "regrade <grading>")."""
+def step_text(
+    step: str, grading_label: Callable[[str], str], entity_label: Callable[[str], str] = str
+) -> str:
+    """The step a running publish reported ("plan", "sync", "store", "regrade <grading>",
+    "recompute <entity>")."""
     if step.startswith("regrade "):
         return _("Re-grading: %(grading)s", grading=grading_label(step.removeprefix("regrade ")))
+    if step.startswith("recompute "):
+        return _("Recomputing: %(entity)s", entity=entity_label(step.removeprefix("recompute ")))
     steps = {
         "plan": _("Checking the data"),
         "sync": _("Changing the tables"),

@@ -402,11 +402,10 @@ def _moves(app: App, impact: GradingImpact) -> list[str]:
     many = text(entity.plural_label, one) if entity and entity.plural_label else one
     return [
         ngettext(
-            "%(num)s %(one)s moves %(old)s → %(new)s",
-            "%(num)s %(many)s move %(old)s → %(new)s",
+            "%(num)s %(label)s moves %(old)s → %(new)s",
+            "%(num)s %(label)s move %(old)s → %(new)s",
             count,
-            one=one,
-            many=many,
+            label=one if count == 1 else many,
             old=old or "—",
             new=new,
         )

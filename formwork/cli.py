@@ -166,6 +166,9 @@ def migrate(package: Path | None, database: str | None, yes: bool) -> None:
         sys.exit(1)
     if applied.backup is not None:
         click.echo(f"Backup of the database before the change: {applied.backup}")
+    for entity, count in applied.filled.items():
+        records = "record" if count == 1 else "records"
+        click.echo(f"Filled in the defaults of new fields: {count} {entity} {records}.")
     click.echo("Done.")
 
 

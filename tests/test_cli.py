@@ -78,6 +78,27 @@ def test_migrate_asks_before_changing_anything(tmp_path: Path) -> None:
     )
 
 
+def test_migrate_says_how_many_records_got_the_default_of_a_new_field(tmp_path: Path) -> None:
+    database = f"sqlite:///{tmp_path / 'app.db'}"
+    package = write_package(tmp_path, {"customer": {"name": {"type": "text"}}})
+    assert _migrate(package, database, "--yes").exit_code == 0
+    engine = sa.create_engine(database)
+    with engine.begin() as conn:
+        conn.execute(
+            sa.text(
+                "INSERT INTO customer (created_at, updated_at, version, name) "
+                "VALUES ('2026-01-01', '2026-01-01', 1, 'Acme')"
+            )
+        )
+    fields = {"name": {"type": "text"}, "tier": {"type": "text", "default": "standard"}}
+    migrated = _migrate(write_package(tmp_path, {"customer": fields}), database, "--yes")
+    assert migrated.exit_code == 0, migrated.output
+    assert "Filled in the defaults of new fields: 1 customer record." in migrated.output
+    with engine.connect() as conn:
+        assert conn.execute(sa.text("SELECT tier FROM customer")).scalar_one() == "standard"
+    engine.dispose()
+
+
 def test_a_refused_change_exits_1_and_changes_nothing(tmp_path: Path) -> None:
     database = f"sqlite:///{tmp_path / 'app.db'}"
     package = write_package(tmp_path, {"customer": {"level": {"type": "text"}}})

@@ -113,7 +113,7 @@ def activate(
                 raise SchemaSyncError("another publish came first; review the new config and retry")
             pinned: Any = PinnedDatabase(db, conn)
             report("sync", 0, len(plan.operations))
-            apply_sync(pinned, app, tables, plan=plan)
+            apply_sync(pinned, app, tables, plan=plan, now=now)
             report("sync", len(plan.operations), len(plan.operations))
             revision = Revision(
                 number=(number or 0) + 1,

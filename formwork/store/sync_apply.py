@@ -9,6 +9,7 @@ as it was; on SQLite a backup copy of the file is taken first as well.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import sqlite3
 from collections.abc import Callable, Iterator, Sequence
@@ -26,6 +27,7 @@ from sqlalchemy.engine import Connection
 
 from ..metamodel.model import App
 from .database import Database
+from .sync_defaults import fill_defaults
 from .sync_ops import (
     AddColumn,
     AddForeignKey,
@@ -72,6 +74,8 @@ class SyncResult:
 
     plan: SyncPlan
     backup: Path | None = None
+    #: {entity: how many stored records got the default of a field the sync added}.
+    filled: dict[str, int] = dataclasses.field(default_factory=dict)
 
     @property
     def changed(self) -> bool:
@@ -115,6 +119,9 @@ def apply_sync(
             if current.fingerprint() != plan.fingerprint():
                 raise SchemaSyncStale("the database changed since the plan was made; plan again")
             _Applier(conn, app, tables).run(current.operations)
+            filled = fill_defaults(
+                conn, app, tables, current.operations, now or dt.datetime.now(dt.UTC)
+            )
             if db.is_sqlite:
                 broken = conn.exec_driver_sql("PRAGMA foreign_key_check").all()
                 if broken:
@@ -124,7 +131,7 @@ def apply_sync(
         if backup is not None:
             exc.add_note(f"backup copy taken before the attempt: {backup}")
         raise
-    return SyncResult(current, backup)
+    return SyncResult(current, backup, filled)
 
 
 def backup_sqlite(db: Database, folder: str | Path | None, stamp: str) -> Path | None:

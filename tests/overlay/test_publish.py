@@ -113,6 +113,21 @@ def test_publish_recomputes_the_stored_values_of_a_new_or_changed_formula(
     assert now.records.history("account", middle.id)[0].changes["band"] == ["big", "small"]
 
 
+def test_publishing_a_field_with_a_default_gives_it_to_the_records_already_stored(
+    accounts: Runtime, open_site: Callable[[], Runtime]
+) -> None:
+    spec = {"type": "text", "label": {"en": "Tier"}, "required": True, "default": "standard"}
+    accounts.site.save_draft(Overlay().set("entities/account/fields/tier", spec), "ada")
+    accounts.site.publish("ada", "tiers")
+    now = open_site()
+    records = now.records.query("account").records
+    assert {r["name"]: r["tier"] for r in records} == dict.fromkeys(
+        ("small", "middle", "large"), "standard"
+    )
+    newest = now.records.history("account", records[0].id)[0]
+    assert (newest.action, newest.changes) == ("fill", {"tier": [None, "standard"]})
+
+
 def test_publishing_an_invalid_draft_changes_nothing(accounts: Runtime) -> None:
     site = accounts.site
     site.save_draft(Overlay().set(A_MIN, 10, base=80), "ada")

@@ -50,8 +50,7 @@ class ModelBuilder(
         title = None
         if app_doc and not self.is_broken(("app", "title")):
             title = self.label(app_doc["title"], ("app", "title"))
-        if "description" in app_doc and not self.is_broken(("app", "description")):
-            self.label(app_doc["description"], ("app", "description"), required=False)
+        self.optional_label(app_doc, "description", ("app",), required=False)
         entities = {}
         for name in self.buildable:
             entity = self.build_entity(name, self.doc["entities"][name])
@@ -120,9 +119,7 @@ class ModelBuilder(
         label = Label(frozen_map())
         if not self.is_broken((*path, "label")):
             label = self.label(doc["label"], (*path, "label"))
-        plural = None
-        if "plural_label" in doc and not self.is_broken((*path, "plural_label")):
-            plural = self.label(doc["plural_label"], (*path, "plural_label"))
+        plural = self.optional_label(doc, "plural_label", path)
         child_of = doc.get("child_of")
         if child_of is not None and (child_of not in self.entity_names or child_of == name):
             self.problem(

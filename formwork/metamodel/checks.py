@@ -123,6 +123,15 @@ class Checks:
             )
         return Label(frozen_map(texts))
 
+    def optional_label(
+        self, doc: Mapping[str, Any], key: str, path: DocPath, required: bool = True
+    ) -> Label | None:
+        """The label `doc[key]` (a description, a caption…), or None when it is absent or its
+        shape is broken (the schema check reported that already)."""
+        if key not in doc or self.is_broken((*path, key)):
+            return None
+        return self.label(doc[key], (*path, key), required)
+
     def entity_of(
         self, doc: Mapping[str, Any], path: DocPath, entities: Mapping[str, Entity]
     ) -> Entity | None:

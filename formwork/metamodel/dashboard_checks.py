@@ -58,16 +58,13 @@ class DashboardChecks(Checks):
                     widget = self._widget(spec, where, entities)
                     if widget is not None:
                         widgets.append(widget)
-            description = None
-            if "description" in doc and not self.is_broken((*path, "description")):
-                description = self.label(doc["description"], (*path, "description"))
             dashboards[name] = Dashboard(
                 name=name,
                 label=self.label(doc["label"], (*path, "label")),
                 widgets=tuple(widgets),
                 location=self.location(path),
                 roles=tuple(doc.get("roles") or ()),
-                description=description,
+                description=self.optional_label(doc, "description", path),
             )
         return dashboards
 
@@ -99,9 +96,7 @@ class DashboardChecks(Checks):
                     f"{key} applies to {', '.join(sorted(kinds))} widgets; remove it here.",
                 )
         label = self.label(spec["label"], (*path, "label"))
-        caption = None
-        if "caption" in spec:
-            caption = self.label(spec["caption"], (*path, "caption"))
+        caption = self.optional_label(spec, "caption", path)
         entity = self.entity_of(spec, path, entities)
         if entity is None:
             return None

@@ -51,9 +51,7 @@ class FlowChecks(Checks):
         if entity is None:
             return None
         label = self.label(doc["label"], (*path, "label"))
-        description = None
-        if "description" in doc and not self.is_broken((*path, "description")):
-            description = self.label(doc["description"], (*path, "description"))
+        description = self.optional_label(doc, "description", path)
         states = self._flow_states(doc, path)
         if states is None:
             return None

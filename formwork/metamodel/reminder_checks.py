@@ -43,9 +43,7 @@ class ReminderChecks(Checks):
         if entity is None:
             return None
         label = self.label(doc["label"], (*path, "label"))
-        description = None
-        if "description" in doc and not self.is_broken((*path, "description")):
-            description = self.label(doc["description"], (*path, "description"))
+        description = self.optional_label(doc, "description", path)
         date_ok = self._reminder_date(entity, doc["date"], (*path, "date"))
         self._reminder_kind_settings(doc, path)
         recipients = tuple(

@@ -18,40 +18,15 @@ from formwork.store.regrade import what_if
 from formwork.store.tables import build_tables
 from tests.app_fixtures import PASSWORD, Crm
 from tests.conftest import CRM_PACKAGE
+from tests.crm_scores import A_THRESHOLD, GRADING_INPUTS
 
-A_THRESHOLD = "gradings/customer_grade/grades/grade=A/min_score"
-#: Customers whose grading inputs give these scores with the package's scorecard.
-GRADING_INPUTS: dict[str, dict[str, Any]] = {
-    "Alder": {  # 77.25: B
-        "complexity": 5,
-        "strategic_value": 5,
-        "potential": 5,
-        "cooperation_years": 10,
-        "payment_record": "良好",
-        "annual_amount": 1_000_000,
-    },
-    "Birch": {  # 62.75: B
-        "complexity": 4,
-        "strategic_value": 4,
-        "potential": 4,
-        "cooperation_years": 5,
-        "payment_record": "良好",
-        "annual_amount": 1_000_000,
-    },
-    "Cedar": {  # 51: C
-        "complexity": 3,
-        "strategic_value": 4,
-        "potential": 4,
-        "cooperation_years": 5,
-        "payment_record": "良好",
-    },
-    "Dogwood": {"complexity": 1, "strategic_value": 1, "potential": 1},  # 13.5: C
-}
+#: Dogwood: 13.5, C.
+CUSTOMERS = {**GRADING_INPUTS, "Dogwood": {"complexity": 1, "strategic_value": 1, "potential": 1}}
 
 
 @pytest.fixture
 def customers(crm: Crm) -> dict[str, Any]:
-    made = {name: crm.customer(name, **values) for name, values in GRADING_INPUTS.items()}
+    made = {name: crm.customer(name, **values) for name, values in CUSTOMERS.items()}
     assert {n: r["grade"] for n, r in made.items()} == {
         "Alder": "B",
         "Birch": "B",

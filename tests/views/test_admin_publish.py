@@ -23,38 +23,12 @@ from formwork.runtime import Runtime
 from formwork.views.admin import publish as publish_pages
 from formwork.views.admin.publish_job import LOCK, STALE_AFTER, Busy, PublishJobs
 from tests.app_fixtures import Crm
+from tests.crm_scores import A_THRESHOLD, GRADING_INPUTS
 from tests.pages import Page, page
 from tests.views.conftest import SignedIn
 
-A_THRESHOLD = "gradings/customer_grade/grades/grade=A/min_score"
 LOWER_A = Overlay().set(A_THRESHOLD, 62, base=80)
 RENAME = Overlay().set("entities/customer/plural_label/en", "Clients", base="Customers")
-#: Customers whose grading inputs give these scores with the package's scorecard.
-GRADING_INPUTS: dict[str, dict[str, Any]] = {
-    "Alder": {  # 77.25: B
-        "complexity": 5,
-        "strategic_value": 5,
-        "potential": 5,
-        "cooperation_years": 10,
-        "payment_record": "良好",
-        "annual_amount": 1_000_000,
-    },
-    "Birch": {  # 62.75: B
-        "complexity": 4,
-        "strategic_value": 4,
-        "potential": 4,
-        "cooperation_years": 5,
-        "payment_record": "良好",
-        "annual_amount": 1_000_000,
-    },
-    "Cedar": {  # 51: C
-        "complexity": 3,
-        "strategic_value": 4,
-        "potential": 4,
-        "cooperation_years": 5,
-        "payment_record": "良好",
-    },
-}
 
 
 @pytest.fixture

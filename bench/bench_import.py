@@ -2,8 +2,8 @@
 
 The pipeline: read the file (encoding trial, sniffed dialect), map columns by label, convert
 cells (options by label, amounts with separators), then `RecordService.create_many` per batch
-of 500 rows in its own transaction (every check, rule, number, grade and audit row; see
-docs/import-export.md). Timed twice: the dry run (every row checked, all rolled back) and the
+(5,000 rows by default) in its own transaction (every check, rule, number, grade and audit row;
+see docs/import-export.md). Timed twice: the dry run (every row checked, all rolled back) and the
 import itself.
 The baseline: `csv.DictReader` → a hand-written marshmallow schema → one Core executemany of
 every row in one transaction (no checks against the database, no rules, numbers or audit),
@@ -11,7 +11,8 @@ run before and after the pipeline on fresh databases; the faster run counts. Wal
 in brackets, the CPU time of the process (SQLite runs inside it), which a machine busy with
 other work disturbs less.
 
-Run: .venv/bin/python -m bench.bench_import [count]   (default 20,000; the issue's: 100000)
+Run: .venv/bin/python -m bench.bench_import [count] [--batch rows]
+     (default 20,000 rows in the import's default batches; the issue's count: 100000)
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ from formwork.store.records import RecordService
 from formwork.transfer import mapping
 from formwork.transfer.convert import Converter
 from formwork.transfer.links import LinkResolver
-from formwork.transfer.pipeline import Importer
+from formwork.transfer.pipeline import DEFAULT_BATCH, Importer
 from formwork.transfer.sources import open_source
 
 COLUMNS = (
@@ -104,7 +105,7 @@ def read_and_convert(folder: Path, path: Path) -> float:
     return seconds
 
 
-def pipeline(folder: Path, path: Path) -> tuple[float, float, float]:
+def pipeline(folder: Path, path: Path, batch: int) -> tuple[float, float, float]:
     db, app, tables = fresh(folder, "pipeline.db")
     service = RecordService(db, app, tables, folder / "files")
     entity = app.entity("customer")
@@ -115,10 +116,10 @@ def pipeline(folder: Path, path: Path) -> tuple[float, float, float]:
     )
     importer = Importer(service, entity, None, source.columns, columns)
     start = time.perf_counter()
-    checked = importer.run(source, dry_run=True)
+    checked = importer.run(source, dry_run=True, batch_size=batch)
     t_check = time.perf_counter() - start
     start, cpu = time.perf_counter(), time.process_time()
-    result = importer.run(source)
+    result = importer.run(source, batch_size=batch)
     t_import, cpu = time.perf_counter() - start, time.process_time() - cpu
     assert checked.ok and result.ok and result.created == checked.rows, result.errors[:3]
     db.dispose()
@@ -126,16 +127,22 @@ def pipeline(folder: Path, path: Path) -> tuple[float, float, float]:
 
 
 def main() -> None:
-    count = int(sys.argv[1]) if len(sys.argv) > 1 else 20_000
+    args = sys.argv[1:]
+    batch = DEFAULT_BATCH
+    if "--batch" in args:
+        at = args.index("--batch")
+        batch = int(args[at + 1])
+        del args[at : at + 2]
+    count = int(args[0]) if args else 20_000
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         path = folder / "customers.csv"
         write_file(path, count)
         first = baseline(folder, path)
         t_convert = read_and_convert(folder, path)
-        t_check, t_import, cpu_import = pipeline(folder, path)
+        t_check, t_import, cpu_import = pipeline(folder, path, batch)
         t_base, cpu_base = map(min, zip(first, baseline(folder, path, "again.db"), strict=True))
-    print(f"{count:,} customers from CSV on SQLite:")
+    print(f"{count:,} customers from CSV on SQLite, batches of {batch:,}:")
     print(
         f"  baseline csv → marshmallow → executemany: {t_base:.2f} s ({count / t_base:,.0f}/s)"
         f" (CPU {cpu_base:.2f} s)"

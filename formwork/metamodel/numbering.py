@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 _TOKEN = re.compile(r"\{([^{}]*)\}")
@@ -33,6 +34,23 @@ class NumberingPattern:
             return str(counter).zfill(self.width)
 
         return _TOKEN.sub(replace, self.pattern)
+
+    def render_many(self, today: dt.date, counters: Iterable[int]) -> list[str]:
+        """`render(today, n)` for each counter n, the text around the counter worked out once."""
+        pieces: list[str] = []
+        counter_at, last = 0, 0
+        for match in _TOKEN.finditer(self.pattern):
+            pieces.append(self.pattern[last : match.start()])
+            token = match.group(1)
+            if token in _DATE_PARTS:
+                pieces.append(today.strftime(_DATE_PARTS[token]))
+            else:  # the one counter
+                counter_at = len(pieces)
+                pieces.append("")
+            last = match.end()
+        pieces.append(self.pattern[last:])
+        head, tail = "".join(pieces[:counter_at]), "".join(pieces[counter_at + 1 :])
+        return [f"{head}{str(n).zfill(self.width)}{tail}" for n in counters]
 
 
 def parse_pattern(pattern: str) -> NumberingPattern:

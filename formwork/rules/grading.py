@@ -130,13 +130,15 @@ class CompiledGrading:
         ]
         self.total_weight = sum(d.weight for d in grading.dimensions) or 1.0
         self._scorecard = self._compile_scorecard()
+        self._banded = tuple(bool(d.bands) for d in grading.dimensions)
 
     # -- Python -----------------------------------------------------------------------------
     def _compile_scorecard(self) -> CompiledFormula:
         """One generated function for the whole scorecard: values, points, score and grade.
 
-        It returns (score, score grade, grade, override index, values, points); fusing the
-        dimensions into one function is what makes it about as fast as hand-written code.
+        It returns (score, score grade, grade, override index, values, points, band indexes);
+        fusing the dimensions into one function is what makes it about as fast as hand-written
+        code.
         """
         gen = SourceGenerator(self.functions)
         gen.namespace["_round"] = round_score
@@ -146,6 +148,7 @@ class CompiledGrading:
         ):
             lines.append(f"v{i} = {gen.expr(formula.root, 'r')}")
             lines.append(f"p{i} = {_points_source(f'v{i}', dimension.bands)}")
+            lines.append(f"b{i} = {_band_source(f'v{i}', dimension.bands)}")
         weights = [d.weight / self.total_weight for d in self.grading.dimensions]
         total = " + ".join(f"p{i} * {w!r}" for i, w in enumerate(weights))
         lines.append(f"score = _round({total})")
@@ -166,7 +169,8 @@ class CompiledGrading:
         count = len(self.grading.dimensions)
         values = "".join(f"v{i}, " for i in range(count))
         points = "".join(f"p{i}, " for i in range(count))
-        lines.append(f"return score, base, grade, moved, ({values}), ({points})")
+        bands = "".join(f"b{i}, " for i in range(count))
+        lines.append(f"return score, base, grade, moved, ({values}), ({points}), ({bands})")
         body = "\n".join("    " + line for line in lines)
         return gen.build(body, f"<grading {self.grading.name}>")
 
@@ -182,12 +186,25 @@ class CompiledGrading:
 
     def score_and_grade(self, record: Mapping[str, Any], ctx: EvalContext) -> tuple[float, str]:
         """Just the score and the final grade (the fast path for bulk work)."""
-        score, _base, grade, _moved, _values, _points = self._scorecard(record, ctx)
+        score, _base, grade, _moved, _values, _points, _bands = self._scorecard(record, ctx)
         return score, grade
+
+    def inputs(self, record: Mapping[str, Any], ctx: EvalContext) -> tuple[float, str, list[Any]]:
+        """The score, the final grade, and what an explanation keeps of `evaluate`'s result
+        (`grade_explanation.compact`, without the layout's key): each dimension's value as a
+        float and, if it has bands, its band's index; then the override's index."""
+        score, _base, grade, moved, values, _points, bands = self._scorecard(record, ctx)
+        items: list[Any] = []
+        for value, band, banded in zip(values, bands, self._banded, strict=True):
+            items.append(None if value is None else float(value))
+            if banded:
+                items.append(band)
+        items.append(moved)
+        return score, grade, items
 
     def evaluate(self, record: Mapping[str, Any], ctx: EvalContext) -> GradeResult:
         """Score, grade and the explanation of both."""
-        score, base, grade, moved, values, points = self._scorecard(record, ctx)
+        score, base, grade, moved, values, points, bands = self._scorecard(record, ctx)
         dimensions = tuple(
             DimensionResult(
                 d.name,
@@ -195,9 +212,11 @@ class CompiledGrading:
                 point,
                 d.weight,
                 contribution(point, d.weight, self.total_weight),
-                band_index(value, d.bands) if d.bands else None,
+                band,
             )
-            for d, value, point in zip(self.grading.dimensions, values, points, strict=True)
+            for d, value, point, band in zip(
+                self.grading.dimensions, values, points, bands, strict=True
+            )
         )
         return GradeResult(score, grade, base, dimensions, moved)
 
@@ -218,3 +237,13 @@ def _points_source(value: str, bands: tuple[Band, ...]) -> str:
             return source + repr(float(band.points))
         source += f"{float(band.points)!r} if {value} is not None and {value} >= {band.min!r} else "
     return source + "0.0"
+
+
+def _band_source(value: str, bands: tuple[Band, ...]) -> str:
+    """Python source giving the index of the band `band_index` finds (None without bands)."""
+    source = ""
+    for index, band in enumerate(bands):
+        if band.min is None:
+            return source + repr(index)
+        source += f"{index!r} if {value} is not None and {value} >= {band.min!r} else "
+    return source + "None"

@@ -83,6 +83,18 @@ class BatchContext(StoreContext):
         found = rows.get(record_id)
         return super().related(record, name) if found is None else found
 
+    def without_related(self, entity: str, names: Iterable[str]) -> set[int]:
+        """The batch records of `entity` that have no related records in any of the relations
+        `names` (each relation read for the whole batch, as `related` reads it)."""
+        batch = self._batch.get(entity, frozenset())
+        alone = set(batch)
+        for name in names if batch else ():
+            rows = self._related_rows.get((entity, name))
+            if rows is None:
+                rows = self._related_rows[(entity, name)] = self._read_related(entity, name, batch)
+            alone.difference_update(i for i, records in rows.items() if records)
+        return alone
+
     def _read_related(
         self, entity: str, name: str, ids: frozenset[int]
     ) -> dict[int, list[Mapping[str, Any]]]:

@@ -6,6 +6,12 @@ one entity: it reads the manual grades in force and the newest history rows of e
 the batch up front (one query each per grading), evaluates the computed fields and scorecards
 in Python exactly as `derive` does, and keeps the new history rows to write together
 (`flush`), after the layout they are read with.
+
+Computed fields that read nothing of their record but its related records — rollups, and
+fields computed only from those — have the same value for every record of the batch that has
+no related records (a new record, most often): they are evaluated for the first such record
+and that value is given to the others (formulas call only pure functions; today is the
+batch's). Which records have related records is read for the whole batch.
 """
 
 from __future__ import annotations
@@ -18,13 +24,14 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from ..metamodel.model import Entity
-from ..rules.grade_explanation import Layout, compact, layout_key
-from ..rules.grading import CompiledGrading, GradeResult
-from ..rules.rulebook import EntityRules
+from ..metamodel.model import Entity, Field
+from ..rules.grade_explanation import Layout, layout_key
+from ..rules.grading import CompiledGrading
+from ..rules.rulebook import EntityRules, Rule
 from .audit import json_safe
 from .bulk_context import BatchContext, id_ranges
-from .grade_rows import NewestGrade, history_row, store_layout
+from .bulk_insert import insert_many
+from .grade_rows import HISTORY_COLUMNS, NewestGrade, history_row, store_layout
 from .record_rules import to_column
 from .system import GRADE_OVERRIDE_TABLE, GRADE_TABLE
 from .tables import Tables
@@ -48,10 +55,27 @@ class BatchDeriver:
         self.now = now
         ids = sorted(set(ids))
         names = [g.grading.name for g in rules.gradings]
-        #: (name, compiled formula, conversion to the column, field, stored) per computed field.
+        shared = _shared_fields(rules.computed)
+        #: (name, compiled formula, conversion to the column, field, stored, shared) per
+        #: computed field, in the order they are computed.
         self.computed = [
-            (f.name, rule.run, f.kind.from_formula, f, f.stored) for f, rule in rules.computed
+            (f.name, rule.run, f.kind.from_formula, f, f.stored, f.name in shared)
+            for f, rule in rules.computed
         ]
+        #: The relations the shared fields read; the records with none of them (read on first
+        #: use), and the shared fields' (column value, formula value) for those records.
+        self.relations = sorted(
+            {
+                a.relation
+                for f, rule in rules.computed
+                if f.name in shared
+                for a in rule.checked.aggregates()
+            }
+        )
+        self.alone: set[int] | None = None if shared else set()
+        self.shared: dict[str, tuple[Any, Any]] = {}
+        #: When every computed field is shared: their stored values and formula values.
+        self.all_shared: tuple[dict[str, Any], dict[str, Any]] | None = None
         self.layouts = {g.grading.name: Layout.of(g.grading) for g in rules.gradings}
         self.manual = _manual_grades(conn, tables, ent.name, names, ids, now)
         self.newest = {name: _newest_rows(conn, tables, ent.name, name, ids) for name in names}
@@ -70,17 +94,17 @@ class BatchDeriver:
     ) -> dict[str, Any]:
         """Computed fields and grades for `view`; the column values that differ from `stored`
         (as `RuleRunner.derive`)."""
-        values: dict[str, Any] = {}
-        for name, run, convert, field, kept in self.computed:
-            value = run(view, ctx)
-            if value is not None:  # to_column
-                value = convert(value, field)
-            view[name] = float(value) if type(value) is Decimal else value
-            if kept:
-                values[name] = value
+        if self.alone is None:
+            self.alone = ctx.without_related(self.ent.name, self.relations)
+        alone = record_id in self.alone
+        if alone and self.all_shared is not None:  # every computed field is shared
+            values, shown = self.all_shared
+            values = dict(values)
+            view.update(shown)
+        else:
+            values = self._computed(ctx, view, alone)
         for grading in self.rules.gradings:
-            result = grading.evaluate(view, ctx)
-            values |= self._grade(grading, result, stored, record_id, user_id, cause)
+            values |= self._grade(grading, view, ctx, stored, record_id, user_id, cause)
         changed = {}
         for name, value in values.items():
             before = stored.get(name)
@@ -91,24 +115,47 @@ class BatchDeriver:
                 changed[name] = value
         return changed
 
+    def _computed(self, ctx: BatchContext, view: dict[str, Any], alone: bool) -> dict[str, Any]:
+        """Evaluate the computed fields into `view`; the values of the stored ones."""
+        values: dict[str, Any] = {}
+        shared = self.shared
+        for name, run, convert, field, kept, same in self.computed:
+            if alone and same and name in shared:
+                value, view[name] = shared[name]
+            else:
+                value = run(view, ctx)
+                if value is not None:  # to_column
+                    value = convert(value, field)
+                view[name] = float(value) if type(value) is Decimal else value
+                if alone and same:
+                    shared[name] = (value, view[name])
+            if kept:
+                values[name] = value
+        if alone and len(shared) == len(self.computed) and self.all_shared is None:
+            self.all_shared = (dict(values), {name: shared[name][1] for name in shared})
+        return values
+
     def _grade(
         self,
         grading: CompiledGrading,
-        result: GradeResult,
+        view: Mapping[str, Any],
+        ctx: BatchContext,
         stored: Mapping[str, Any],
         record_id: int,
         user_id: int | None,
         cause: str,
     ) -> dict[str, Any]:
-        """`RuleRunner._grade`, reading what was fetched for the batch."""
+        """`RuleRunner._grade` of `grading.evaluate(view, ctx)`, reading what was fetched for
+        the batch; the explanation is made from the scorecard's inputs (`compact`'s items)."""
         spec = grading.grading
-        score = to_column(self.ent.fields[spec.score_field], result.score)
-        grade = result.grade
+        result_score, grade, items = grading.inputs(view, ctx)
+        score = to_column(self.ent.fields[spec.score_field], result_score)
         manual = self.manual.get((spec.name, record_id))
         if manual is not None:
             grade = manual["grade"]
+            items.append(dict(json_safe(manual)))
         layout = self.layouts[spec.name]
-        explanation = compact(layout, result, None if manual is None else json_safe(manual))
+        explanation = [layout.key, *items]
         newest = self.newest[spec.name].get(record_id)
         row = history_row(
             newest,
@@ -117,7 +164,7 @@ class BatchDeriver:
             record_id,
             stored,
             (spec.score_field, spec.grade_field),
-            (grade, result.score, explanation),
+            (grade, result_score, explanation),
             (self.now, user_id, cause),
         )
         if row is not None:
@@ -131,8 +178,22 @@ class BatchDeriver:
         for layout in self.layouts_needed.values():
             store_layout(conn, self.tables, layout, self.now)
         if self.history:
-            conn.execute(self.tables.system(GRADE_TABLE).insert(), self.history)
+            # Every row is written at `now`: its conversion is done once, not per row.
+            columns = [c for c in HISTORY_COLUMNS if c != "at"]
+            table = self.tables.system(GRADE_TABLE)
+            insert_many(conn, table, columns, self.history, {"at": self.now})
         self.history, self.layouts_needed = [], {}
+
+
+def _shared_fields(computed: list[tuple[Field, Rule]]) -> set[str]:
+    """The computed fields that read only related records and other such fields (in
+    dependency order, so a field's inputs are classified before it)."""
+    shared: set[str] = set()
+    for field, rule in computed:
+        formula = rule.checked
+        if not formula.links() and formula.fields() <= shared:
+            shared.add(field.name)
+    return shared
 
 
 def _manual_grades(

@@ -55,7 +55,7 @@ def reserve_numbers(
         pattern = field.kind.pattern(field)  # type: ignore[attr-defined]
         key = sequence_key(entity.name, field.name, pattern.period(today))
         last = _bump(conn, tables, key, count)
-        numbers[field.name] = [pattern.render(today, n) for n in range(last - count + 1, last + 1)]
+        numbers[field.name] = pattern.render_many(today, range(last - count + 1, last + 1))
     return numbers
 
 

@@ -48,13 +48,15 @@ from typing import TYPE_CHECKING, Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Dialect
 
+from ..metamodel.fieldtypes.columns import ExactDecimal
 from ..metamodel.model import Entity, frozen_map
-from ..rules.rulebook import formula_view
+from ..rules.rulebook import ID_KEY, formula_view
 from .actor import Actor, actor_id
 from .attachments import FileChanges
 from .audit import json_safe
 from .bulk_context import BatchContext, chunks
 from .bulk_derive import BatchDeriver
+from .bulk_insert import insert_many
 from .bulk_recompute import Propagation
 from .bulk_reserve import reserve_ids, reserve_numbers
 from .errors import RecordError, ValidationFailed, message
@@ -145,6 +147,9 @@ class _Creation:
         self.rich = {f.name for f in self.stored if f.type == "attachment"}
         self.names = [f.name for f in self.stored]
         self.forms = stored_forms(self.table, service.db.engine.dialect)
+        #: A new record before its values are set: as stored, and as formulas see it.
+        self.blank = dict.fromkeys(self.names)
+        self.blank_view = formula_view(ent, {}, None)
         self.records: dict[int, Record] = {}
         self.errors: dict[int, RecordError] = {}
 
@@ -283,21 +288,30 @@ class _Creation:
             ctx.want(f.setting("to"), (r.clean.values.get(f.name) for r in rows))
         deriver = BatchDeriver(conn, service.tables, ent, self.rules, ids, now)
         rejected = set()
+        forms, blank, empty = self.forms, self.blank, self.blank_view
         for position, row in enumerate(rows):
             row.id = ids[position]
             given = {**row.clean.values, **{k: v[position] for k, v in numbers.items()}}
-            after = dict.fromkeys(self.names)
+            # The record's values as stored, and as formulas see them (`formula_view`).
+            after, view = dict(blank), dict(empty)
+            view[ID_KEY] = row.id
             for name, value in given.items():
-                after[name] = self._stored(name, value)
-            after.update({f.name: [] for f in self.tables})
+                if value is not None and (form := forms.get(name)) is not None:
+                    value = form(value)
+                after[name] = value
+                view[name] = float(value) if isinstance(value, Decimal) else value
+            for f in self.tables:
+                after[f.name] = view[f.name] = []
             try:
-                derived = self._rules(ctx, deriver, row, after)
+                derived = self._rules(ctx, deriver, row, after, view)
             except ValidationFailed as exc:
                 self._refuse(row, exc)
                 rejected.add(row.index)
                 continue
             for name, value in derived.items():
-                after[name] = self._stored(name, value)
+                if value is not None and (form := forms.get(name)) is not None:
+                    value = form(value)
+                after[name] = value
             row.values = after
         if rejected or not write:
             return rejected
@@ -312,14 +326,19 @@ class _Creation:
         return set()
 
     def _rules(
-        self, ctx: BatchContext, deriver: BatchDeriver, row: _Row, after: dict[str, Any]
+        self,
+        ctx: BatchContext,
+        deriver: BatchDeriver,
+        row: _Row,
+        after: dict[str, Any],
+        view: dict[str, Any],
     ) -> dict[str, Any]:
-        """`RuleRunner.on_write` for a new record: the derived values, or ValidationFailed."""
+        """`RuleRunner.on_write` for a new record whose values are `after` (`view` as formulas
+        see them): the derived values, or ValidationFailed."""
         rules = self.rules
         if rules.empty:
             return {}
         runner = self.service.runner
-        view = formula_view(self.ent, after, row.id)
         given = set(row.clean.values) | set(row.clean.tables)
         updates: dict[str, Any] = {}
         for name, rule in rules.defaults.items():
@@ -346,23 +365,15 @@ class _Creation:
         }
         # Columns no row has a value for are left out: NULL either way, and fewer parameters.
         names = [n for n in self.names if any(r.values[n] is not None for r in rows)]
-        conn.execute(
-            self.table.insert(),
-            [{"id": r.id, **system, **{n: r.values[n] for n in names}} for r in rows],
-        )
-        conn.execute(
-            self.service.tables.system(AUDIT_TABLE).insert(),
-            [
-                {
-                    "at": now,
-                    "user_id": self.user_id,
-                    "entity": self.ent.name,
-                    "record_id": r.id,
-                    "action": "create",
-                    "changes": _created(r.values),
-                }
-                for r in rows
-            ],
+        records = [{**r.values, "id": r.id} for r in rows]
+        insert_many(conn, self.table, ["id", *names], records, system)
+        audit = {"at": now, "user_id": self.user_id, "entity": self.ent.name, "action": "create"}
+        insert_many(
+            conn,
+            self.service.tables.system(AUDIT_TABLE),
+            ("record_id", "changes"),
+            [{"record_id": r.id, "changes": _created(r.values)} for r in rows],
+            audit,
         )
 
     def _keep(self, conn: Connection, rows: list[_Row], now: dt.datetime, moved: set[int]) -> None:
@@ -443,11 +454,33 @@ def stored_forms(table: sa.Table, dialect: Dialect) -> dict[str, Callable[[Any],
     """The columns whose values the database hands back changed (money quantized to its
     places, timestamps in UTC), each with that change, done in Python by the column type's own
     conversions; other columns hand back what they were given."""
-    return {
-        column.name: functools.partial(_round_trip, column.type, dialect)
-        for column in table.columns
-        if isinstance(column.type, sa.types.TypeDecorator)
-    }
+    forms: dict[str, Callable[[Any], Any]] = {}
+    for column in table.columns:
+        if isinstance(column.type, sa.types.TypeDecorator):
+            form = functools.partial(_round_trip, column.type, dialect)
+            # An exact decimal comes back as its number alone decides (equal numbers, the
+            # same quantized value), and the same amounts recur (zeros, computed sums).
+            remember = isinstance(column.type, ExactDecimal)
+            forms[column.name] = _Remembered(form) if remember else form
+    return forms
+
+
+class _Remembered:
+    """A conversion that depends on nothing but the value, its recent results kept."""
+
+    SIZE = 1024
+
+    def __init__(self, convert: Callable[[Any], Any]) -> None:
+        self.convert = convert
+        self.results: dict[Any, Any] = {}
+
+    def __call__(self, value: Any) -> Any:
+        result = self.results.get(value)
+        if result is None:
+            result = self.convert(value)
+            if len(self.results) < self.SIZE:
+                self.results[value] = result
+        return result
 
 
 def _round_trip(kind: sa.types.TypeDecorator[Any], dialect: Dialect, value: Any) -> Any:

@@ -48,6 +48,22 @@ def store_layout(conn: Connection, tables: Tables, layout: Layout, now: dt.datet
     _layouts.setdefault(layout.key, layout)
 
 
+#: The columns of a history row (`history_row`).
+HISTORY_COLUMNS = (
+    "grading",
+    "entity",
+    "record_id",
+    "at",
+    "user_id",
+    "old_grade",
+    "new_grade",
+    "old_score",
+    "new_score",
+    "cause",
+    "explanation",
+)
+
+
 def history_row(
     newest: NewestGrade | None,
     grading: str,

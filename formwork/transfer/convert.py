@@ -46,15 +46,35 @@ class CellProblem(ValueError):
     """The cell's text is not a value of its field; the message says what was expected."""
 
 
+#: Types whose value depends on the cell's text alone and cannot be changed by whoever gets
+#: it (a number, a date, an option's value): each text's value is worked out once an import.
+REMEMBERED_TYPES = NUMBER_TYPES | {"boolean", "date", "datetime", "select"}
+#: Most texts remembered per field (the values of a unique column never repeat).
+MEMO_SIZE = 1024
+
+
 class Converter:
     """Converts the cells of one import (links through `links`, times in `zone`)."""
 
     def __init__(self, links: LinkResolver, zone: str = "UTC") -> None:
         self.links = links
         self.zone = ZoneInfo(zone)
+        #: The values of texts converted so far, by field (see REMEMBERED_TYPES).
+        self._memo: dict[tuple[str, str], dict[str, Any]] = {}
 
     def value(self, field: Field, cell: Any) -> Any:
         """The value for `field`, None for a blank cell; CellProblem if it cannot be one."""
+        if type(cell) is not str or field.type not in REMEMBERED_TYPES:
+            return self._value(field, cell)
+        memo = self._memo.setdefault((field.entity, field.name), {})
+        value = memo.get(cell, memo)  # the memo itself stands for "not converted yet"
+        if value is memo:
+            value = self._value(field, cell)
+            if len(memo) < MEMO_SIZE:
+                memo[cell] = value
+        return value
+
+    def _value(self, field: Field, cell: Any) -> Any:
         if cell is None or (isinstance(cell, str) and not cell.strip()):
             return None
         kind = field.type

@@ -46,7 +46,10 @@ from .mapping import RECORD_ID, ColumnMap
 from .report import RowError
 from .sources import Row, Source
 
-DEFAULT_BATCH = 500
+#: Rows per transaction. A commit writes every page the batch changed to the log, and the
+#: pages of a table's indexes are changed again by the next batch: at 500 rows, committing
+#: cost more than the inserts themselves (see docs/benchmarks.md, Import).
+DEFAULT_BATCH = 5_000
 #: Called as rows are done: (rows done, rows in the file).
 Progress = Callable[[int, int], None]
 
@@ -118,6 +121,20 @@ class Importer:
             (index[column], column, entity.fields.get(name))
             for column, name in mapping.fields.items()
         ]
+        #: What `_convert` does with each of those cells: (cell index, column header, field,
+        #: field name, whether its values must be unique in the file, whether it is written).
+        self.plan = [
+            (
+                i,
+                column,
+                f,
+                mapping.fields[column],
+                mapping.fields[column] == RECORD_ID
+                or (f is not None and (f.unique or mapping.fields[column] == mapping.key)),
+                mapping.fields[column] != RECORD_ID and f is not None and f.writable,
+            )
+            for i, column, f in self.cells
+        ]
         self.width = len(columns)
         self.column_of = {name: column for column, name in mapping.fields.items()}
 
@@ -186,9 +203,9 @@ class Importer:
         extra = [c for c in row.cells[self.width :] if c not in (None, "")]
         if extra:
             self._fail(item, result, "", "", _("This row has more cells than there are columns."))
-        for index, column, f in self.cells:
-            cell = row.cells[index] if index < len(row.cells) else None
-            name = self.mapping.fields[column]
+        cells, given, key = row.cells, len(row.cells), self.mapping.key
+        for index, column, f, name, unique, written in self.plan:
+            cell = cells[index] if index < given else None
             try:
                 value = _record_number(cell) if name == RECORD_ID else self.convert.value(f, cell)
             except CellProblem as problem:
@@ -196,7 +213,6 @@ class Importer:
                 continue
             if value is None or value == []:
                 continue
-            unique = name == RECORD_ID or (f is not None and (f.unique or name == self.mapping.key))
             if unique:
                 first = seen.setdefault(name, {}).setdefault(_hashable(value), row.number)
                 if first != row.number:
@@ -208,9 +224,9 @@ class Importer:
                         _("Row %(row)s has the same value; it must be unique.", row=first),
                     )
                     continue
-            if name == self.mapping.key:
+            if name == key:
                 item.key = value
-            if name != RECORD_ID and f is not None and f.writable:
+            if written:
                 item.data[name] = value
         return item
 

@@ -17,7 +17,7 @@ from formwork.metamodel.model import Band, Dimension, GradeLevel, Grading, Label
 from formwork.metamodel.problems import Location
 from formwork.rules.functions import FunctionRegistry, SqlContext
 from formwork.rules.grade_explanation import Layout, compact, expand
-from formwork.rules.grading import CompiledGrading, band_points
+from formwork.rules.grading import CompiledGrading, band_index, band_points
 from formwork.rules.grading_sql import graded_select
 from formwork.rules.pycompile import MemoryContext
 from tests.rules.harness import NOW, TODAY, ThreeWays
@@ -191,3 +191,32 @@ def test_sql_grades_like_python(
     assert (
         expand(stored_by_python, layout, expected.score, expected.grade) == expected.explanation()
     )
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    amount=st.one_of(st.none(), st.decimals(0, 30_000_000, places=2, allow_nan=False).map(float)),
+    qty=st.one_of(st.none(), st.integers(0, 6)),
+    rate=st.decimals(-1, 2, places=2, allow_nan=False).map(float),
+    flag=st.booleans(),
+    tags=st.lists(st.sampled_from(["hot", "cold", "key"]), unique=True),
+)
+def test_the_scorecard_inputs_are_what_an_explanation_stores(
+    formula_app: App,
+    functions: FunctionRegistry,
+    amount: float | None,
+    qty: int | None,
+    rate: float,
+    flag: bool,
+    tags: list[str],
+) -> None:
+    grading = CompiledGrading(formula_app, deal_grading(), functions)
+    values = record(amount=amount, qty=qty, rate=rate, flag=flag, tags=tags)
+    result = grading.evaluate(values, MemoryContext())
+    for dimension, spec in zip(result.dimensions, grading.grading.dimensions, strict=True):
+        expected = band_index(dimension.value, spec.bands) if spec.bands else None
+        assert dimension.band == expected
+    score, grade, items = grading.inputs(values, MemoryContext())
+    layout = Layout.of(grading.grading)
+    assert (score, grade) == (result.score, result.grade)
+    assert [layout.key, *items] == compact(layout, result)

@@ -21,7 +21,10 @@ import pytest
 import sqlalchemy as sa
 
 from formwork.metamodel import App, load_app
+from formwork.rules.rulebook import formula_view
 from formwork.store.actor import Actor
+from formwork.store.bulk_context import BatchContext
+from formwork.store.bulk_derive import BatchDeriver
 from formwork.store.bulk_write import RowRefused
 from formwork.store.database import Database, sqlite_url
 from formwork.store.errors import Forbidden, RecordError, ValidationFailed
@@ -246,6 +249,50 @@ def test_contracts_roll_up_into_their_customers_as_one_by_one(twin_dbs, crm_app,
     assert_same_net_history(one, batch, "customer", marks)
     grades = {r["grade"] for r in table_rows(batch, "customer")}
     assert "A" in grades  # the rollups moved grades: the comparison is not of empty values
+
+
+def test_records_without_related_ones_share_rollups_and_the_others_keep_their_own(
+    records, user_id
+) -> None:
+    """`BatchDeriver` evaluates the fields computed from related records once for the records
+    that have none: in a batch that mixes them with records that have some, every record still
+    gets what `RuleRunner.derive` gives it alone."""
+    made = [records.create("customer", {**r, "account_manager": user_id}) for r in customer_rows(6)]
+    with_contracts = (made[1].id, made[4].id)
+    for i, row in enumerate(contract_rows(1, 4)):
+        records.create("contract", {**row, "customer": with_contracts[i % 2]})
+    ent, rules = records.app.entity("customer"), records.rules["customer"]
+    ids = [r.id for r in made]
+    with records.db.write() as conn:
+        ctx = BatchContext(conn, records.app, records.tables, NOW.date())
+        ctx.add_batch("customer", ids)
+        deriver = BatchDeriver(conn, records.tables, ent, rules, ids, NOW)
+        alone = records.runner.context(conn, NOW)
+        derived = {}
+        for record in made:
+            # Derived fields blanked, so that every derived value comes back.
+            stored = {k: None if ent.fields[k].formula else v for k, v in record.values.items()}
+            stored |= {"score": None, "grade": None}
+            in_batch = deriver.derive(
+                ctx, formula_view(ent, stored, record.id), stored, record.id, None, "test"
+            )
+            expected = records.runner.derive(
+                alone,
+                ent,
+                rules,
+                formula_view(ent, stored, record.id),
+                stored,
+                record.id,
+                None,
+                NOW,
+                "test",
+            )
+            assert in_batch == expected, record.id
+            derived[record.id] = in_batch
+        conn.rollback()
+    assert deriver.all_shared is not None  # the records without contracts shared their values
+    sums = {i: derived[i]["contracts_12m"] for i in ids}
+    assert {sums[i] for i in with_contracts} != {sums[made[0].id]}  # not all alike
 
 
 # -- rollups, links back, defaults, conditions: the sales app of tests/store/conftest.py -------

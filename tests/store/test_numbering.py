@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from formwork.metamodel import App
+from formwork.metamodel.numbering import parse_pattern
 from formwork.store.database import Database
 from formwork.store.errors import ValidationFailed
 from formwork.store.numbering import next_value
@@ -79,3 +80,13 @@ def test_numbers_are_distinct_and_gapless_under_concurrent_creates(
     page = service.query("customer", Query(page_size=500, sort=("id",)))
     counters = sorted(int(r["code"].rsplit("-", 1)[1]) for r in page.records)
     assert counters == list(range(1, threads * per_thread + 1))
+
+
+@pytest.mark.parametrize(
+    "pattern", ["KH-{YYYY}-{#####}", "HT{YY}{MM}-{###}", "T-{####}", "{DD}{###}{MM}x", "{#}"]
+)
+def test_a_batch_of_numbers_is_rendered_as_one_by_one(pattern: str) -> None:
+    parsed = parse_pattern(pattern)
+    day = dt.date(2026, 3, 9)
+    counters = [*range(1, 12), 998, 999, 1000, 123456]
+    assert parsed.render_many(day, counters) == [parsed.render(day, n) for n in counters]

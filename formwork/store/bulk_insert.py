@@ -1,0 +1,110 @@
+"""Many rows into one table with one `executemany`, their values converted as Core converts them.
+
+`conn.execute(table.insert(), rows)` spends most of its time per row in Python: it builds the
+parameters of each row from the compiled statement and runs every column type's bind
+conversion on every value, the timestamps that are the same for every row of a batch included.
+`insert_many` compiles the INSERT once per table and set of columns, converts the values that
+all rows share once, and converts a row's other values with the very conversions Core would
+use (the column types' bind processors for the dialect), skipping NULLs; the statement and
+the converted rows then go to the driver's `executemany` as they are.
+
+Where Core would do more than that — Python-side column defaults for columns the rows leave
+out, parameter names it has to escape, a type that stores NULL as a value — the rows get the
+plain Core INSERT.
+"""
+
+from __future__ import annotations
+
+import functools
+import operator
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, Dialect
+
+
+@dataclass(frozen=True)
+class _Plan:
+    """One compiled INSERT: its SQL and how to turn a row into the driver's parameters."""
+
+    sql: str
+    #: The row's values (then the shared ones), in the order of the statement's parameters.
+    order: Callable[[Sequence[Any]], tuple[Any, ...]]
+    #: (position in that order, conversion) of the row's values that have a conversion.
+    conversions: tuple[tuple[int, Callable[[Any], Any]], ...]
+    #: The parameter names of a named paramstyle, None for a positional one.
+    keys: tuple[str, ...] | None
+
+
+def insert_many(
+    conn: Connection,
+    table: sa.Table,
+    names: Sequence[str],
+    rows: Sequence[Mapping[str, Any]],
+    shared: Mapping[str, Any] | None = None,
+) -> None:
+    """INSERT a row into `table` for each of `rows` with the values of its keys `names`, and
+    the values `shared` by every row."""
+    if not rows:
+        return
+    shared = shared or {}
+    dialect = conn.dialect
+    plan = _plan(table, dialect, tuple(names), tuple(shared))
+    if plan is None:
+        conn.execute(table.insert(), [{**shared, **{n: r[n] for n in names}} for r in rows])
+        return
+    fixed = tuple(_convert(table, dialect, k, v) for k, v in shared.items())
+    pick = operator.itemgetter(*names) if len(names) > 1 else (lambda r: (r[names[0]],))
+    order, conversions, keys = plan.order, plan.conversions, plan.keys
+    params: list[Any] = []
+    for row in rows:
+        values = list(order(pick(row) + fixed))
+        for index, convert in conversions:
+            value = values[index]
+            if value is not None:
+                values[index] = convert(value)
+        params.append(tuple(values) if keys is None else dict(zip(keys, values, strict=True)))
+    conn.exec_driver_sql(plan.sql, params)
+
+
+@functools.lru_cache(maxsize=256)  # bounded: a published config brings new tables
+def _plan(
+    table: sa.Table, dialect: Dialect, names: tuple[str, ...], shared: tuple[str, ...]
+) -> _Plan | None:
+    columns = (*names, *shared)
+    compiled = table.insert().compile(dialect=dialect, column_keys=list(columns))
+    if (
+        compiled.insert_prefetch
+        or compiled.escaped_bind_names
+        or set(compiled.binds) != set(columns)
+    ):
+        return None  # Core has values of its own to add, or renames parameters: leave it to Core
+    keys = compiled.positiontup if compiled.positional else list(compiled.binds)
+    assert keys is not None
+    where = {name: i for i, name in enumerate(columns)}
+    indexes = [where[k] for k in keys]
+    processors = {n: _processor(table, dialect, n) for n in names}
+    if any(p is not None and p(None) is not None for p in processors.values()):
+        return None  # a NULL the type turns into a value (JSON 'null'): leave it to Core
+    return _Plan(
+        compiled.string,
+        operator.itemgetter(*indexes) if len(indexes) > 1 else (lambda v: (v[indexes[0]],)),
+        tuple(
+            (position, processor)
+            for position, key in enumerate(keys)
+            if key in processors and (processor := processors[key]) is not None
+        ),
+        None if compiled.positional else tuple(keys),
+    )
+
+
+def _processor(table: sa.Table, dialect: Dialect, name: str) -> Callable[[Any], Any] | None:
+    """The column type's bind conversion on `dialect` (what Core runs on each value)."""
+    return table.c[name].type.dialect_impl(dialect).bind_processor(dialect)
+
+
+def _convert(table: sa.Table, dialect: Dialect, name: str, value: Any) -> Any:
+    processor = _processor(table, dialect, name)
+    return value if processor is None or value is None else processor(value)

@@ -34,7 +34,7 @@ from ..rules.sqlcompile import NotCompilable
 from .batches import count_rows
 from .database import Database
 from .formula_context import StoreContext
-from .grade_rows import store_layout
+from .grade_rows import HISTORY_COLUMNS, store_layout
 from .record_rules import RuleRunner
 from .system import GRADE_OVERRIDE_TABLE, GRADE_TABLE
 from .tables import Tables
@@ -199,19 +199,7 @@ class _Regrade:
             .limit(1)
             .scalar_subquery()
         )
-        columns = [
-            "grading",
-            "entity",
-            "record_id",
-            "at",
-            "user_id",
-            "old_grade",
-            "new_grade",
-            "old_score",
-            "new_score",
-            "cause",
-            "explanation",
-        ]
+        columns = list(HISTORY_COLUMNS)
         rows = sa.select(
             sa.literal(spec.name),
             sa.literal(spec.entity),

@@ -15,32 +15,12 @@ from formwork.overlay import Overlay
 from formwork.runtime import Runtime
 from tests.app_fixtures import PASSWORD, Crm
 from tests.browser.guide_shots import guide_shot
+from tests.crm_scores import GRADING_INPUTS
 
-#: Grading inputs with these scores under the package's scorecard (A from 80, B from 60).
-CUSTOMERS: dict[str, dict[str, Any]] = {
-    "Alder Works": {  # 77.25: B
-        "complexity": 5,
-        "strategic_value": 5,
-        "potential": 5,
-        "cooperation_years": 10,
-        "payment_record": "良好",
-        "annual_amount": 1_000_000,
-    },
-    "Birch Bridges": {  # 62.75: B
-        "complexity": 4,
-        "strategic_value": 4,
-        "potential": 4,
-        "cooperation_years": 5,
-        "payment_record": "良好",
-        "annual_amount": 1_000_000,
-    },
-    "Cedar Civil": {  # 51: C
-        "complexity": 3,
-        "strategic_value": 4,
-        "potential": 4,
-        "cooperation_years": 5,
-        "payment_record": "良好",
-    },
+#: Customers whose scores are known under the package's scorecard (A from 80, B from 60).
+CUSTOMERS = {
+    f"{name} {kind}": GRADING_INPUTS[name]
+    for name, kind in (("Alder", "Works"), ("Birch", "Bridges"), ("Cedar", "Civil"))
 }
 
 

@@ -13,9 +13,16 @@ each as the first page and as a deep page reached by following "next" links from
 (only the request for the deep page is timed). Every contender's page is checked against the
 rows the query should return, and a mismatch is printed beside its figure.
 
+With `--in-process` the generated page and the hand-written view are timed in one process
+instead, without Datasette: Flask's test client calls each app directly, the two alternating
+request by request, and each figure is the CPU time (`time.process_time`) of a request, the
+mean of the fastest third of `--repeat` (60 by default there). Other processes on the machine
+disturb CPU time far less than wall time, so this is the figure to compare changes by.
+
 Run: .venv/bin/python -m bench.bench_list_page [--rows 1000000] [--deep 200] [--repeat 15]
-Needs gunicorn: .venv/bin/pip install -e '.[bench]'. The database is generated once per row
-count and cached (see bench.bench_list_data; FORMWORK_BENCH_CACHE moves the cache).
+     [--in-process]
+Over HTTP it needs gunicorn: .venv/bin/pip install -e '.[bench]'. The database is generated
+once per row count and cached (see bench.bench_list_data; FORMWORK_BENCH_CACHE moves the cache).
 """
 
 from __future__ import annotations
@@ -39,8 +46,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit
 
-from flask import session
+from flask import Flask, session
 
+from bench import list_baseline
 from bench.bench_list_data import PACKAGE, Instance, admin, cache_root, instance
 from formwork import create_app
 from formwork.app import runtime_of
@@ -70,15 +78,18 @@ class Case:
     page: int
 
 
+#: Fetches a path with its query string: (HTTP status, body).
+Fetch = Callable[[str], tuple[int, str]]
+
+
 @dataclass
 class Contender:
     name: str
-    port: int
+    get: Fetch
     #: The first page of a case, as a path with its query string.
     first: Callable[[Case], str]
     #: The query parameter holding the cursor of the next page.
     cursor: str
-    headers: dict[str, str] = field(default_factory=dict)
     #: A deep page addressed directly (OFFSET), instead of by following "next" links.
     direct: Callable[[Case], str] | None = None
 
@@ -98,22 +109,34 @@ class Result:
     def median(self) -> float:
         return statistics.median(self.times)
 
+    @property
+    def fastest_third(self) -> float:
+        """The mean of the fastest third of the times: the least disturbed by other work."""
+        fastest = sorted(self.times)[: max(1, len(self.times) // 3)]
+        return statistics.fmean(fastest)
+
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--rows", type=int, default=1_000_000, help="generated customers")
     parser.add_argument("--deep", type=int, default=200, help="page number of the deep cases")
-    parser.add_argument("--repeat", type=int, default=15, help="timed requests per contender")
+    parser.add_argument(
+        "--repeat", type=int, help="timed requests per contender (15; in-process 60)"
+    )
     parser.add_argument("--warmup", type=int, default=3, help="untimed requests first")
+    parser.add_argument(
+        "--in-process",
+        action="store_true",
+        help="CPU time per request in this process (test client), formwork and hand-written only",
+    )
     args = parser.parse_args()
-    if importlib.util.find_spec("gunicorn") is None:
+    if not args.in_process and importlib.util.find_spec("gunicorn") is None:
         sys.exit("gunicorn is missing: .venv/bin/pip install -e '.[bench]'")
 
     data = instance(args.rows)
     columns = load_app(PACKAGE).entity("customer").list.columns
     if columns != COLUMNS:
         sys.exit(f"the customer list shows {columns}, the bench {COLUMNS}: make them agree")
-    datasette = datasette_executable()
     cases = [
         Case("grade = A by score, first page", {"grade": "A"}, 1),
         Case(f"grade = A by score, page {args.deep}", {"grade": "A"}, args.deep),
@@ -121,45 +144,88 @@ def main() -> None:
         Case(f"all by score, page {args.deep}", {}, args.deep),
     ]
     print_plans(data.database)
+    if args.in_process:
+        in_process(data, cases, args.warmup, args.repeat or 60)
+    else:
+        over_http(data, cases, args.warmup, args.repeat or 15)
+
+
+def over_http(data: Instance, cases: list[Case], warmup: int, repeat: int) -> None:
+    """Each contender as its own server, timed over HTTP (see the module docstring)."""
+    datasette = datasette_executable()
     with ExitStack() as servers:
         ports = [free_port() for _ in range(4)]
-        baseline = {"BENCH_LIST_DB": str(data.database)}
+        database = {"BENCH_LIST_DB": str(data.database)}
         # Its default 1 s limit per query would turn the slowest pages into error pages.
         limit = ["--setting", "sql_time_limit_ms", "60000"]
         no_suggestions = [*limit, "--setting", "suggest_facets", "off"]
         for started in (
             serve_flask("formwork", "formwork:create_app()", ports[0], data.environ()),
-            serve_flask("hand-written", "bench.list_baseline:create_app()", ports[1], baseline),
+            serve_flask("hand-written", "bench.list_baseline:create_app()", ports[1], database),
             serve_datasette("datasette", datasette, data.database, ports[2], limit),
             serve_datasette("datasette-nf", datasette, data.database, ports[3], no_suggestions),
         ):
             servers.enter_context(started)
         contenders = contenders_on(ports, session_cookie(data))
-        results = {c.name: {case.name: Result() for case in cases} for c in contenders}
-        for case in cases:
-            print(f"{case.name}: finding the page, then timing it …", flush=True)
-            expected = candidates(data.database, case)
-            for contender in contenders:
-                result = results[contender.name][case.name]
-                if contender.direct is not None and case.page == 1:
-                    continue  # the same request as the hand-written view's first page
-                locate(contender, case, result, expected)
-            measure(
-                [c for c in contenders if results[c.name][case.name].url],
-                {c.name: results[c.name][case.name] for c in contenders},
-                args.warmup,
-                args.repeat,
-            )
-    report(args.rows, cases, contenders, results)
+        results = run_cases(data, cases, contenders, warmup, repeat, wall_time)
+    report(data.rows, cases, contenders, results)
+
+
+def in_process(data: Instance, cases: list[Case], warmup: int, repeat: int) -> None:
+    """Formwork and the hand-written view in this process, by CPU time (module docstring)."""
+    ours = create_app(data.settings())
+    theirs = list_baseline.create_app(str(data.database))
+    try:
+        cookie = session_cookie(data)
+        contenders = [
+            Contender("formwork", client_fetch(ours, cookie), contract, "after"),
+            Contender("hand-written", client_fetch(theirs), baseline, "after"),
+        ]
+        results = run_cases(data, cases, contenders, warmup, repeat, cpu_time)
+    finally:
+        runtime_of(ours).close()
+    report_cpu(data.rows, cases, results)
+
+
+def run_cases(
+    data: Instance,
+    cases: list[Case],
+    contenders: list[Contender],
+    warmup: int,
+    repeat: int,
+    timer: Callable[[Fetch, str], tuple[int, float]],
+) -> dict[str, dict[str, Result]]:
+    """Each case: find every contender's page and check it, then time them in turn."""
+    results = {c.name: {case.name: Result() for case in cases} for c in contenders}
+    for case in cases:
+        print(f"{case.name}: finding the page, then timing it …", flush=True)
+        expected = candidates(data.database, case)
+        for contender in contenders:
+            result = results[contender.name][case.name]
+            if contender.direct is not None and case.page == 1:
+                continue  # the same request as the hand-written view's first page
+            locate(contender, case, result, expected)
+        measure(
+            [c for c in contenders if results[c.name][case.name].url],
+            {c.name: results[c.name][case.name] for c in contenders},
+            warmup,
+            repeat,
+            timer,
+        )
+    return results
+
+
+def contract(case: Case) -> str:
+    """The generated list's URL of a case's first page."""
+    return "/r/customer/?" + urlencode({"sort": "-score", **case.filters})
+
+
+def baseline(case: Case) -> str:
+    """The hand-written view's URL of a case's first page."""
+    return "/customer/?" + urlencode({"sort": "-score", **case.filters})
 
 
 def contenders_on(ports: list[int], cookie: str) -> list[Contender]:
-    def contract(case: Case) -> str:
-        return "/r/customer/?" + urlencode({"sort": "-score", **case.filters})
-
-    def baseline(case: Case) -> str:
-        return "/customer/?" + urlencode({"sort": "-score", **case.filters})
-
     def offset(case: Case) -> str:
         page = {"page": case.page} if case.page > 1 else {}
         return "/customer/?" + urlencode({"sort": "-score", **case.filters, **page})
@@ -169,19 +235,37 @@ def contenders_on(ports: list[int], cookie: str) -> list[Contender]:
         params = [*filters.items(), ("_sort_desc", "score"), ("_size", PAGE_SIZE)]
         return "/formwork/customer?" + urlencode(params + [("_col", c) for c in COLUMNS])
 
+    def on(port: int, headers: dict[str, str] | None = None) -> Fetch:
+        return lambda path: get(port, path, headers or {})
+
     return [
-        Contender("formwork", ports[0], contract, "after", {"Cookie": cookie}),
-        Contender("hand-written", ports[1], baseline, "after"),
-        Contender("hand-written, OFFSET", ports[1], offset, "page", direct=offset),
-        Contender("datasette", ports[2], table, "_next"),
-        Contender("datasette, no facet suggestions", ports[3], table, "_next"),
+        Contender("formwork", on(ports[0], {"Cookie": cookie}), contract, "after"),
+        Contender("hand-written", on(ports[1]), baseline, "after"),
+        Contender("hand-written, OFFSET", on(ports[1]), offset, "page", direct=offset),
+        Contender("datasette", on(ports[2]), table, "_next"),
+        Contender("datasette, no facet suggestions", on(ports[3]), table, "_next"),
     ]
+
+
+def client_fetch(app: Flask, cookie: str = "") -> Fetch:
+    """Requests to `app` through Flask's test client, as a browser asking for Chinese, with
+    the cookie (name=value) if any (the client's cookie jar replaces a Cookie header)."""
+    client = app.test_client()
+    if cookie:
+        name, _, value = cookie.partition("=")
+        client.set_cookie(name, value)
+
+    def fetch(path: str) -> tuple[int, str]:
+        response = client.get(path, headers={"Accept-Language": "zh-CN"})
+        return response.status_code, response.get_data(as_text=True)
+
+    return fetch
 
 
 def locate(contender: Contender, case: Case, result: Result, expected: set[str]) -> None:
     """Find the URL of the case's page (following "next" links) and check what it shows."""
     url = (contender.direct or contender.first)(case)
-    status, body = get(contender.port, url, contender.headers)
+    status, body = contender.get(url)
     page = 1
     if contender.direct is None:
         while page < case.page and status == 200:
@@ -189,7 +273,7 @@ def locate(contender: Contender, case: Case, result: Result, expected: set[str])
             if following is None:
                 break
             url = following
-            status, body = get(contender.port, url, contender.headers)
+            status, body = contender.get(url)
             page += 1
     else:
         page = case.page
@@ -214,7 +298,11 @@ def next_link(body: str, current: str, cursor: str) -> str | None:
 
 
 def measure(
-    contenders: list[Contender], results: dict[str, Result], warmup: int, repeat: int
+    contenders: list[Contender],
+    results: dict[str, Result],
+    warmup: int,
+    repeat: int,
+    timer: Callable[[Fetch, str], tuple[int, float]],
 ) -> None:
     for round in range(warmup + repeat):
         # Rotate who goes first, so that no contender always follows the same one.
@@ -223,13 +311,40 @@ def measure(
             result = results[contender.name]
             if result.error:
                 continue
-            start = time.perf_counter()
-            status, _ = get(contender.port, result.url, contender.headers)
-            elapsed = time.perf_counter() - start
+            status, elapsed = timer(contender.get, result.url)
             if status != 200:
                 result.error = f"HTTP {status}"
             elif round >= warmup:
                 result.times.append(elapsed)
+
+
+def wall_time(fetch: Fetch, path: str) -> tuple[int, float]:
+    start = time.perf_counter()
+    status, _ = fetch(path)
+    return status, time.perf_counter() - start
+
+
+def cpu_time(fetch: Fetch, path: str) -> tuple[int, float]:
+    start = time.process_time()
+    status, _ = fetch(path)
+    return status, time.process_time() - start
+
+
+def report_cpu(rows: int, cases: list[Case], results: dict[str, dict[str, Result]]) -> None:
+    print(f"\nlist page, {rows:,} customers on SQLite, in-process — CPU ms per request")
+    print("(the mean of the fastest third)")
+    print("case | formwork | hand-written | formwork ÷ hand-written (goal ≤ 1.3)")
+    for case in cases:
+        ours, theirs = results["formwork"][case.name], results["hand-written"][case.name]
+        cells = [case.name]
+        for r in (ours, theirs):
+            note = "" if r.shown == PAGE_SIZE else f" ({r.shown} rows)"
+            note += f" ({r.wrong} wrong)" if r.wrong else ""
+            note += "" if r.reached == case.page else f" (page {r.reached})"
+            cells.append(f"{r.fastest_third * 1000:.2f}{note}" if r.times else r.error or "—")
+        ok = ours.times and theirs.times
+        cells.append(f"{ours.fastest_third / theirs.fastest_third:.2f}×" if ok else "—")
+        print(" | ".join(cells))
 
 
 def report(

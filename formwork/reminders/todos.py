@@ -50,11 +50,10 @@ class TodoList:
         self.clock = clock
 
     def _shows_on(self) -> ColumnElement[dt.date]:
-        return sa.func.coalesce(self.table.c.snoozed_until, self.table.c.due_on)
+        return _shows_on(self.table)
 
     def _open(self, user_id: int) -> list[ColumnElement[bool]]:
-        t = self.table
-        return [t.c.user_id == user_id, t.c.done_at.is_(None), t.c.closed_at.is_(None)]
+        return _open(self.table, user_id)
 
     def due(self, user_id: int, today: dt.date, ahead: int = LOOKAHEAD_DAYS) -> list[Todo]:
         """The user's open to-dos showing by `ahead` days from today, earliest first."""
@@ -70,11 +69,7 @@ class TodoList:
 
     def count_due(self, user_id: int, today: dt.date) -> int:
         """How many of the user's open to-dos show today or were due before."""
-        query = (
-            sa.select(sa.func.count())
-            .select_from(self.table)
-            .where(*self._open(user_id), self._shows_on() <= sa.literal(today, sa.Date))
-        )
+        query = count_due_statement(self.table, user_id, sa.literal(today, sa.Date))
         with self.db.read() as conn:
             return int(conn.execute(query).scalar_one())
 
@@ -100,6 +95,25 @@ class TodoList:
                 t.update().where(t.c.id == todo_id, *self._open(user_id)).values(**values)
             )
         return bool(result.rowcount)
+
+
+def count_due_statement(table: sa.Table, user_id: Any, today: Any) -> sa.Select[Any]:
+    """`TodoList.count_due`'s statement over the to-do table; `user_id` and `today` may be
+    bind parameters (the top bar counts with it, beside other counts)."""
+    return (
+        sa.select(sa.func.count())
+        .select_from(table)
+        .where(*_open(table, user_id), _shows_on(table) <= today)
+    )
+
+
+def _shows_on(table: sa.Table) -> ColumnElement[dt.date]:
+    return sa.func.coalesce(table.c.snoozed_until, table.c.due_on)
+
+
+def _open(table: sa.Table, user_id: Any) -> list[ColumnElement[bool]]:
+    t = table
+    return [t.c.user_id == user_id, t.c.done_at.is_(None), t.c.closed_at.is_(None)]
 
 
 def _todo(row: Mapping[str, Any]) -> Todo:

@@ -9,6 +9,7 @@ mistake is a QueryError naming the filter, before the database is touched.
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -118,7 +119,60 @@ def compile_query(
     `hidden` fields are unknown to this query (no filter, sort or search on them); `scope` is
     the permission condition every row must meet; `computed` holds the SQL form of virtual
     computed fields (by name), so they can be filtered and sorted on like columns.
+
+    Without a scope or computed fields the result depends on its arguments alone, and the
+    same query is asked again and again (every visit of a list's first page): it is kept
+    (`_compiled`), which also lets SQLAlchemy reuse its cache key instead of working out a
+    new statement's. A query whose values cannot be a key (a list) is built every time.
     """
+    key = None
+    if scope is None and not computed:
+        try:
+            key = (id(app), id(tables), entity.name, _typed(query), dialect, hidden)
+            kept = _compiled.get(key)
+        except TypeError:  # an unhashable filter value
+            key, kept = None, None
+        if kept is not None and kept[0] is app and kept[1] is tables:
+            return kept[2]
+    compiled = _compile(app, tables, entity, query, dialect, hidden, scope, computed)
+    if key is not None:
+        with _compiled_lock:
+            _compiled.pop(key, None)
+            _compiled[key] = (app, tables, compiled)
+            while len(_compiled) > MAX_COMPILED:
+                del _compiled[next(iter(_compiled))]
+    return compiled
+
+
+#: Compiled queries kept by `compile_query`, oldest first (with the model and tables they
+#: were made for, checked by identity: a new config is a new model).
+_compiled: dict[Any, tuple[App, Tables, CompiledQuery]] = {}
+_compiled_lock = threading.Lock()
+MAX_COMPILED = 256
+
+
+def _typed(value: Any) -> Any:
+    """`value` (a query, or a part of one) as a key that tells apart equal values of other
+    types (1, 1.0 and True are equal, but a field may take one and refuse another)."""
+    if isinstance(value, Query):
+        return (Query, *(_typed(getattr(value, name)) for name in Query.__slots__))
+    if isinstance(value, Filter):
+        return (Filter, _typed(value.field), _typed(value.op), _typed(value.value))
+    if isinstance(value, tuple | list):
+        return (type(value), *(_typed(item) for item in value))
+    return (type(value), value)
+
+
+def _compile(
+    app: App,
+    tables: Tables,
+    entity: Entity,
+    query: Query,
+    dialect: str,
+    hidden: frozenset[str],
+    scope: Any,
+    computed: Mapping[str, sa.ColumnElement[Any]] | None,
+) -> CompiledQuery:
     builder = _Builder(app, tables, entity, dialect, hidden, computed or {})
     errors: dict[str, list[str]] = {}
     conditions = []

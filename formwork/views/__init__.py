@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Flask, request
+from flask import Blueprint, Flask, request, url_for
 
-from . import errors, i18n
+from . import errors, i18n, memo
 from .admin import bp as admin_config
 from .context import actor, can, entity_label, locale, model, template_globals
 from .dashboards import dashboards
@@ -40,13 +40,21 @@ def navigation() -> list[Any]:
     return [app.entity(name) for name in app.navigation if can("read", app.entity(name))]
 
 
+def _menu() -> list[tuple[str, str, str]]:
+    """(entity, label, list URL) of each menu entry: the same for everyone with the same
+    roles and language until the config changes, so worked out once for them (see `memo`;
+    the URLs also depend on where the app is mounted, which is part of the key)."""
+    return [
+        (e.name, entity_label(e, plural=True), url_for("records.list_view", entity=e.name))
+        for e in navigation()
+    ]
+
+
 def _site_context() -> dict[str, Any]:
     """What the base layout needs on every page: the app's title, languages and menu."""
     app = model()
     current = locale()
-    menu = []
-    if actor() is not None:
-        menu = [(e.name, entity_label(e, plural=True)) for e in navigation()]
+    menu = memo.per_config("menu", request.script_root, _menu) if actor() is not None else []
     return {
         "site_title": app.title.get(current),
         "locale": current,

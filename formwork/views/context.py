@@ -11,7 +11,6 @@ from typing import Any
 
 from babel import Locale
 from flask import abort, current_app, g, session
-from flask_babel import get_locale
 
 from ..auth import current_actor
 from ..metamodel.model import App, Entity, Label
@@ -20,6 +19,7 @@ from ..runtime import Runtime
 from ..store.actor import Action, Actor
 from ..store.errors import RecordError
 from ..store.records import RecordService
+from .translate import babel_locale
 
 
 def runtime() -> Runtime:
@@ -52,7 +52,7 @@ def chosen_locale() -> str:
 def locale() -> str:
     """The request's language as the config names it ("zh", "en", "zh-CN", …); it follows
     Flask-Babel's locale, so `force_locale` applies to labels too."""
-    current = get_locale()
+    current = babel_locale()
     # Pages ask for it per label: remembered for the request, by the Babel locale it names
     # (force_locale puts another one in place).
     known = g.get("fw_config_locale")

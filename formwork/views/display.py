@@ -10,6 +10,7 @@ a column once (its chips made once per value) for pages that show many values of
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping
 from functools import lru_cache, partial
@@ -39,6 +40,20 @@ MARKED_UP = frozenset(
     | {"rating", "attachment", "datetime"}
 )
 EXTERNAL_LINK = '<a href="{0}" rel="noopener noreferrer nofollow" target="_blank">{0}</a>'
+#: The characters HTML escaping replaces.
+_SPECIAL = re.compile(r"[&<>\"']")
+
+
+def _empty(value: Any) -> bool:
+    """None, "" or []: what pages show as an em dash. (Not `value == ""`: comparing a
+    Decimal with a str or list goes through the numbers ABCs, slowly.)"""
+    return value is None or (isinstance(value, str | list) and not value)
+
+
+def escape_text(text: str) -> str:
+    """`text` escaped for HTML (as `html.escape`, quotes included), as a plain `str`; most
+    values need nothing replaced, and finding that out first is cheaper than replacing."""
+    return html_escape(text) if _SPECIAL.search(text) else text
 
 
 class Person(NamedTuple):
@@ -148,7 +163,7 @@ class Display:
 
     def html(self, field: Field, value: Any) -> Markup:
         """The value as markup for a page; empty values show as an em dash."""
-        if value is None or value == [] or value == "":
+        if _empty(value):
             return EMPTY
         kind = field.type
         if kind == "select":
@@ -194,9 +209,9 @@ class Display:
         locale = self.locale
 
         def cell(value: Any) -> str:
-            if value is None or value == [] or value == "":
+            if _empty(value):
                 return EMPTY
-            return html_escape(plain(value, field, locale))
+            return escape_text(plain(value, field, locale))
 
         return cell
 
@@ -204,11 +219,7 @@ class Display:
         key = (id(field), value)
         chip = self._chips.get(key)
         if chip is None:
-            option = next((o for o in field.options if o.value == value), None)
-            color = option.color if option is not None and option.color in COLORS else "none"
-            label = option.label.get(self.locale, value) if option is not None else value
-            chip = Markup('<span class="chip chip-{}">{}</span>').format(color, label)
-            self._chips[key] = chip
+            chip = self._chips[key] = _chip(field, value, self.locale)
         return chip
 
     def _person(self, value: Any) -> str:
@@ -216,7 +227,7 @@ class Display:
         if value is None or value == "":
             return EMPTY
         title = self.titles.title(USER_ENTITY, value) if self.titles is not None else None
-        return html_escape(title or f"#{value}")
+        return escape_text(title or f"#{value}")
 
     def _link(self, field: Field, value: Any) -> Markup:
         target = field.setting("to")
@@ -232,3 +243,26 @@ class Display:
         if not value.lower().startswith(SAFE_SCHEMES):
             return escape(value)  # never a javascript: or data: link
         return Markup(EXTERNAL_LINK).format(value)
+
+
+#: Chips made so far, by field (its id), value and locale, with the field they were made for:
+#: the same few are shown on every page (see `_chip`).
+_chips: dict[tuple[int, Any, str], tuple[Field, Markup]] = {}
+MAX_CHIPS = 4096
+
+
+def _chip(field: Field, value: Any, locale: str) -> Markup:
+    """An option's chip: its label in its colour. Made once per field, value and locale and
+    kept (a field belongs to one model and never changes; a new config has new fields)."""
+    key = (id(field), value, locale)
+    kept = _chips.get(key)
+    if kept is not None and kept[0] is field:
+        return kept[1]
+    option = next((o for o in field.options if o.value == value), None)
+    color = option.color if option is not None and option.color in COLORS else "none"
+    label = option.label.get(locale, value) if option is not None else value
+    chip = Markup('<span class="chip chip-{}">{}</span>').format(color, label)
+    if len(_chips) >= MAX_CHIPS:
+        _chips.clear()  # rare: many configs or values; start again rather than grow
+    _chips[key] = (field, chip)
+    return chip

@@ -9,6 +9,7 @@ Only `.po` catalogs are kept with the code. At start the app compiles them into
 `<instance>/translations` (again only when a `.po` changed) and points Flask-Babel there, so
 a fresh clone, a `git pull` or an edited `.po` never meets a stale `.mo`. Templates get the
 `error_text` filter (`messages.error_text`): an error message in the user's language.
+Templates translate through `translate` (the same catalogs, found once per request).
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from flask_babel import Babel
 from werkzeug.wrappers import Response
 
 from ..auth.session import safe_next
+from . import translate
 from .context import LOCALE_KEY, chosen_locale
 from .messages import error_text
 
@@ -55,6 +57,7 @@ def init_app(app: Flask, timezone: str) -> None:
     app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES", str(compiled))
     app.config["BABEL_DEFAULT_TIMEZONE"] = timezone
     Babel(app, locale_selector=select_locale)
+    translate.install(app)
     app.add_template_filter(error_text, "error_text")
     app.add_template_global(error_text, "error_text")
     app.register_blueprint(language)

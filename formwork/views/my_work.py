@@ -25,6 +25,7 @@ from ..metamodel.model import Entity
 from ..reminders import LOOKAHEAD_DAYS, Reminders, Todo
 from ..store.actor import Actor
 from ..store.query import Query
+from . import top_bar
 from .context import actor, can, model, runtime, service, text
 from .flows.pages import TaskCard, task_card
 
@@ -171,7 +172,7 @@ def _act(todo_id: int, action: str) -> Response | str:
     else:
         todos.snooze(user.id, todo_id, today)
         message = _("Snoozed for a week: %(title)s", title=todo_row(todo).title)
-    g.pop("todo_nav", None)
+    top_bar.forget()
     if request.headers.get("HX-Request"):
         return render_template("my_work/_todo_result.html", row=todo_row(todo), message=message)
     flash(message, "notice")
@@ -181,13 +182,11 @@ def _act(todo_id: int, action: str) -> Response | str:
 # -- the top bar ---------------------------------------------------------------------------
 def todo_nav() -> int | None:
     """How many of the user's to-dos are due (None when signed out or the app has no
-    reminders): the top bar shows it, once per request."""
-    user = actor()
-    if user is None or not model().reminders:
+    reminders): the top bar shows it, counted with its other counts (`top_bar`)."""
+    if not model().reminders:
         return None
-    if "todo_nav" not in g:
-        g.todo_nav = reminders().todos.count_due(user.id, reminders().today())
-    return g.todo_nav
+    counts = top_bar.counts()
+    return None if counts is None else counts.todos_due
 
 
 def nav_context() -> dict[str, Any]:

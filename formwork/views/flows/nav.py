@@ -1,21 +1,17 @@
 """The top bar's approval links: the inbox with its open tasks, notifications with the unread.
 
 Templates call `flow_nav()` (a context processor puts it there); it counts only when the
-layout actually shows the links — a signed-in user in an app that has flows — with one query
-for both counts, once per request.
+layout actually shows the links — a signed-in user in an app that has flows — in the one
+statement of the top bar's counts (`top_bar`), once per request.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import Any
 
-import sqlalchemy as sa
-from flask import g
-
-from ...flows.tables import NOTIFICATION_TABLE, REQUEST_TABLE, TASK_TABLE
-from ..context import actor, model, runtime
+from .. import top_bar
+from ..context import model
 
 
 @dataclass(frozen=True, slots=True)
@@ -24,46 +20,20 @@ class FlowNav:
     unread: int
 
 
-@lru_cache(maxsize=8)
-def _counts(tasks: sa.Table, requests: sa.Table, notices: sa.Table) -> sa.Select[Any]:
-    """Both counts of the user bound as `user_id`, in one statement (built once per tables):
-    the open tasks of pending requests they hold (their inbox's length), and their unread
-    notifications (as `FlowService.unread_count`)."""
-    user = sa.bindparam("user_id")
-    open_tasks = (
-        sa.select(sa.func.count())
-        .select_from(tasks.join(requests, requests.c.id == tasks.c.request_id))
-        .where(tasks.c.assignee == user, tasks.c.status == "open", requests.c.status == "pending")
-        .scalar_subquery()
-    )
-    unread = (
-        sa.select(sa.func.count())
-        .select_from(notices)
-        .where(notices.c.user_id == user, notices.c.read_at.is_(None))
-        .scalar_subquery()
-    )
-    return sa.select(open_tasks, unread)
-
-
 def flow_nav() -> FlowNav | None:
     """The counts for the top bar; None when there is nothing to show (signed out, or an app
     without approval flows)."""
-    user = actor()
-    if user is None or not model().flows:
+    if not model().flows:
         return None
-    if "flow_nav" not in g:
-        tables = runtime().tables
-        names = (TASK_TABLE, REQUEST_TABLE, NOTIFICATION_TABLE)
-        statement = _counts(*(tables.system(n) for n in names))
-        with runtime().db.read() as conn:
-            counts = conn.execute(statement, {"user_id": user.id}).one()
-        g.flow_nav = FlowNav(int(counts[0]), int(counts[1]))
-    return g.flow_nav
+    counts = top_bar.counts()
+    if counts is None or counts.open_tasks is None or counts.unread is None:
+        return None
+    return FlowNav(counts.open_tasks, counts.unread)
 
 
 def forget_counts() -> None:
     """After an action changed them: the next `flow_nav()` counts again."""
-    g.pop("flow_nav", None)
+    top_bar.forget()
 
 
 def nav_context() -> dict[str, Any]:

@@ -13,14 +13,21 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from flask import current_app
 from flask_babel import gettext as _
+from markupsafe import Markup
 
 from ...metamodel.model import USER_ENTITY, Entity, Field
+from .. import memo
 from ..context import actor, can, hidden_fields, locale, model, service, text
 from ..display import COLORS, Display, LinkTitles
+from . import records
 from .list_params import ListParams, Pairs, filterable, is_range
 
 INPUT_TYPES = {"number": "number", "date": "date", "datetime": "date"}
+#: Kinds of control whose markup is kept (see `control_html`): made of the config's labels
+#: and the choices alone. Ranges show free text from the URL; record filters hold a URL.
+KEPT_KINDS = ("choices", "users")
 
 
 @dataclass(frozen=True)
@@ -66,6 +73,13 @@ class Chip:
     problem: bool = False
 
 
+def _filterable(entity: Entity) -> dict[str, Field]:
+    """The fields the user may filter on (`list_params.filterable`), per roles and config."""
+    return memo.per_config(
+        "filterable", entity.name, lambda: filterable(entity, hidden_fields(entity))
+    )
+
+
 def filter_links(entity: Entity, params: ListParams) -> tuple[list[Field], list[dict[str, int]]]:
     """The link fields the URL filters on and rows of the records it names, so that a
     `Display` loads their titles along with the page's."""
@@ -82,7 +96,7 @@ def searchable(entity: Entity) -> bool:
 
 def controls(entity: Entity, params: ListParams, show: Display) -> list[Control]:
     """The configured filters the user may see, as the URL has set them."""
-    fields = filterable(entity, hidden_fields(entity))
+    fields = _filterable(entity)
     return [
         control
         for name in entity.list.filters
@@ -128,19 +142,21 @@ def _control(field: Field, params: ListParams, show: Display) -> Control | None:
 
 
 def _choices(field: Field, chosen: Sequence[str]) -> tuple[Choice, ...]:
+    """The field's choices, those in `chosen` checked. Their labels depend only on the config
+    and the language: made once (`memo`), then checked as the URL says."""
+    key = (field.entity, field.name)
+    offered = memo.per_config("filter_choices", key, lambda: _unchecked(field))
+    if not chosen:
+        return offered
+    return tuple(Choice(c.value, c.label, c.value in chosen, c.color) for c in offered)
+
+
+def _unchecked(field: Field) -> tuple[Choice, ...]:
     if field.type == "boolean":
-        return tuple(
-            Choice(value, label, value in chosen)
-            for value, label in (("true", _("Yes")), ("false", _("No")))
-        )
+        return (Choice("true", _("Yes"), False), Choice("false", _("No"), False))
     here = locale()
     return tuple(
-        Choice(
-            o.value,
-            o.label.get(here, o.value),
-            o.value in chosen,
-            o.color if o.color in COLORS else "none",
-        )
+        Choice(o.value, o.label.get(here, o.value), False, o.color if o.color in COLORS else "none")
         for o in field.options
     )
 
@@ -157,7 +173,7 @@ def _people(chosen: Sequence[str], show: Display) -> tuple[Choice, ...]:
 
 def offers_people(entity: Entity) -> bool:
     """Whether the panel has a filter by person (which reads every user: see `_people`)."""
-    fields = filterable(entity, hidden_fields(entity))
+    fields = _filterable(entity)
     return any(
         fields[n].type == "link" and fields[n].setting("to") == USER_ENTITY
         for n in entity.list.filters
@@ -180,3 +196,26 @@ def _range_text(low: str, high: str) -> str:
     if low and high:
         return f"{low} – {high}"
     return f"≥ {low}" if low else f"≤ {high}"
+
+
+@records.app_template_global("filter_control")
+def control_html(control: Control) -> Markup:
+    """The control's markup (the `control` macro of `records/_filter_control.html`). For a
+    control of choices it is worked out once per config, roles and language and the exact
+    choices, checked ones and problem (`memo`): a page shows the same few again and again."""
+    if control.kind not in KEPT_KINDS:
+        return _render(control)
+    key = (
+        control.field.entity,
+        control.name,
+        control.kind,
+        control.label,
+        control.choices,
+        control.problem,
+    )
+    return memo.per_config("filter_control", key, lambda: _render(control))
+
+
+def _render(control: Control) -> Markup:
+    template = current_app.jinja_env.get_template("records/_filter_control.html")
+    return Markup(template.module.control(control))  # type: ignore[attr-defined]

@@ -9,10 +9,12 @@ miss — with the whole page. Responses say `Vary: HX-Request`, so a cache keeps
 from __future__ import annotations
 
 from collections.abc import Mapping
+from functools import lru_cache
 from typing import Any
 
+from babel import Locale
+from babel.numbers import format_decimal
 from flask import current_app, render_template, request
-from flask_babel import format_decimal, ngettext
 from flask_babel import lazy_gettext as _l
 from werkzeug.wrappers import Response
 
@@ -21,6 +23,7 @@ from ...store.errors import QueryError
 from ...store.query import COUNT_CAP, Page, Query
 from ..context import actor, entity_or_404, hidden_fields, runtime, service, text
 from ..messages import translate_error
+from ..translate import babel_locale, ngettext
 from .list_params import ListParams, parse_list_args, url
 
 #: The id of the filter form in the templates.
@@ -84,10 +87,17 @@ def count_text(total: int | None, capped: bool = False) -> str:
     if total is None:
         return ""
     if capped:
-        number = format_decimal(COUNT_CAP)
+        number = _number(COUNT_CAP, babel_locale())
         return ngettext("%(count)s+ records", "%(count)s+ records", COUNT_CAP, count=number)
-    number = format_decimal(total)
+    number = _number(total, babel_locale())
     return ngettext("%(count)s record", "%(count)s records", total, count=number)
+
+
+@lru_cache(maxsize=512)
+def _number(count: int, locale: Locale | None) -> str:
+    """A count as the locale writes numbers (Flask-Babel's `format_decimal`, remembered:
+    Babel works the pattern out anew on every call)."""
+    return format_decimal(count, locale=locale)
 
 
 def select_fields(entity: Entity) -> list[Field]:

@@ -14,7 +14,6 @@ import dataclasses
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from html import escape as html_escape
 from typing import Any
 
 from flask import abort, render_template, request, url_for
@@ -24,8 +23,8 @@ from werkzeug.wrappers import Response
 
 from ...metamodel.model import Entity, Field
 from ...store.query import Page
-from ..context import actor, can, entity_or_404, hidden_fields, locale, runtime, service, text
-from ..display import Display, LinkTitles
+from ..context import actor, entity_or_404, hidden_fields, locale, runtime, service
+from ..display import Display, LinkTitles, escape_text
 from . import form_lookup, records
 from .list_bulk import (
     ACTIONS,
@@ -37,26 +36,19 @@ from .list_bulk import (
     settable_fields,
     titles,
 )
-from .list_filters import chips, controls, filter_links, offers_people, searchable
+from .list_filters import chips, controls, filter_links
+from .list_layout import ListLayout, layout
 from .list_page import (
     count_text,
     open_list,
     problem_list,
     respond,
     run_query,
-    select_fields,
 )
-from .list_params import ListParams, sortable, url
-from .pages import visible
+from .list_params import ListParams, url
 
 PICK_LIMIT = 10
 NUM = ' class="num"'
-#: A row's checkbox cell (ids and versions are integers; the label comes escaped).
-SELECT = (
-    '<td class="select"><input type="checkbox" name="ids" value="{id}:{version}"'
-    ' id="select-{id}" aria-label="{label}"></td>'
-)
-LINK = '<a href="{href}" class="record-link">{title}</a>'
 #: An id no record has, standing in for each record's id in its detail URL.
 ID_MARK = 987654321987654321
 PARAM_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
@@ -71,18 +63,6 @@ class Column:
     sorted: str | None = None
     #: The list sorted by this column (toggling the direction); None if it cannot sort.
     sort_url: str | None = None
-
-
-@dataclass(frozen=True)
-class Row:
-    """One record of the page, its cells rendered (the first one is the link to it)."""
-
-    id: int
-    version: int
-    #: Its title, or "#id" when it has none: the name of its checkbox.
-    name: str
-    #: Its <td> cells, one per column.
-    cells: Markup
 
 
 @dataclass(frozen=True)
@@ -137,7 +117,8 @@ def _render(
     ent: Entity, params: ListParams, outcome: Outcome | None = None, confirm: Confirm | None = None
 ) -> Response:
     problems = dict(params.problems)
-    columns = visible(ent, ent.list.columns)
+    shape = layout(ent)
+    columns = shape.columns
     # Only the columns are read (the title, id and version come along): a wide table's other
     # fields would be converted for nothing.
     query = dataclasses.replace(params.query(), fields=tuple(f.name for f in columns))
@@ -145,7 +126,7 @@ def _render(
     rows = [r.values for r in page.records] if page else []
     link_fields, link_rows = filter_links(ent, params)
     titles = LinkTitles(service(), actor())
-    if offers_people(ent):
+    if shape.offers_people:
         titles.people()  # first: the names of the people the page links to come with them
     titles.load([*columns, *link_fields], [*rows, *link_rows])
     show = Display(locale(), runtime().settings.timezone, titles)
@@ -153,19 +134,16 @@ def _render(
     state = params.pairs()
     after = (("after", params.after),) if params.after else ()
     next_page = (("after", page.next_cursor),) if page and page.next_cursor else ()
-    settable = settable_fields(ent)
-    boards = select_fields(ent)
-    heads = _columns(ent, params, columns, base)
-    bulk = can("delete", ent) or bool(settable)
+    heads = _columns(ent, params, shape, base)
     context: dict[str, Any] = {
         "entity": ent,
         "params": params,
         "page": page,
         "columns": heads,
-        "rows": _rows(ent, page, heads, show, bulk) if page else [],
+        "rows": _rows(ent, page, heads, show, shape.bulk) if page else Markup(),
         "show": show,
         "controls": controls(ent, params, show),
-        "searchable": searchable(ent),
+        "searchable": shape.searchable,
         "chips": chips(ent, params, show),
         "problems": problem_list(problems, ent),
         "count": count_text(page.total, page.total_capped) if page else "",
@@ -174,49 +152,61 @@ def _render(
         "first_url": url(base, state) if after else None,
         "next_url": url(base, state + next_page) if next_page else None,
         "clear_url": base,
-        "bulk": bulk,
-        "can_delete": can("delete", ent),
-        "settable": settable,
+        "bulk": shape.bulk,
+        "can_delete": shape.can_delete,
+        "can_export": shape.can_export,
+        "can_import": shape.can_import,
+        "settable": shape.settable,
+        "bulk_set": shape.bulk_set,
         "outcome": outcome,
         "confirm": confirm,
-        "new_url": url_for("records.new", entity=ent.name) if can("create", ent) else None,
-        "board_url": url(url_for("records.board", entity=ent.name), state) if boards else None,
+        "new_url": url_for("records.new", entity=ent.name) if shape.can_create else None,
+        "board_url": url(url_for("records.board", entity=ent.name), state)
+        if shape.boards
+        else None,
         "target": "#results",
     }
     status = 400 if problems else 200
     return respond("records/list.html", "records/_list_results.html", status, **context)
 
 
-def _rows(ent: Entity, page: Page, columns: list[Column], show: Display, bulk: bool) -> list[Row]:
-    """The page's records with their cells as markup, built here rather than cell by cell in
-    the template: each column's cell tag and renderer are made once, so a page costs little
-    more than its values. With bulk actions, each row starts with its checkbox; the first
-    column's cell links to the record."""
-    tags = [f'<td data-label="{html_escape(c.label)}"{NUM if c.numeric else ""}>' for c in columns]
-    renderers = [(c.field.name, show.cells(c.field)) for c in columns]
+def _rows(ent: Entity, page: Page, columns: list[Column], show: Display, bulk: bool) -> Markup:
+    """The page's records as table rows (`<tr id="row-…">`), built here rather than cell by
+    cell in the template: each column's cell tag and renderer are made once, so a page costs
+    little more than its values. With bulk actions, each row starts with its checkbox; the
+    first column's cell links to the record."""
+    cells = [
+        (f'<td data-label="{escape_text(c.label)}"{NUM if c.numeric else ""}>', c.field.name)
+        for c in columns
+    ]
+    renderers = [show.cells(c.field) for c in columns]
     linked = columns[0].field if columns else None
     detail = _detail_urls(ent)
     # Translated once for all rows; "\x00" stands for each row's name.
     select_label = _("Select %(name)s", name="\x00") if bulk else ""
-    rows = []
+    parts = []
     for record in page.records:
         values = record.values
-        record_id = record.id
+        record_id = record.id  # ids and versions are integers: nothing to escape
         name = record.title or f"#{record_id}"
-        parts = []
+        parts.append(f'<tr id="row-{record_id}">')
         if bulk:
-            label = html_escape(select_label.replace("\x00", name))
-            parts.append(SELECT.format(id=record_id, version=record.version, label=label))
-        for tag, (field, render) in zip(tags, renderers, strict=True):
+            label = escape_text(select_label.replace("\x00", name))
+            parts.append(
+                f'<td class="select"><input type="checkbox" name="ids"'
+                f' value="{record_id}:{record.version}" id="select-{record_id}"'
+                f' aria-label="{label}"></td>'
+            )
+        for (tag, field), render in zip(cells, renderers, strict=True):
             if linked is not None and field == linked.name:
-                title = show.text(linked, values.get(field)) or name
-                cell = LINK.format(href=html_escape(detail(record_id)), title=html_escape(title))
+                title = escape_text(show.text(linked, values.get(field)) or name)
+                cell = f'<a href="{escape_text(detail(record_id))}" class="record-link">{title}</a>'
             else:
                 cell = render(values.get(field))
             parts += (tag, cell, "</td>")
-        # Every part is escaped text or markup already: no escaping is left to do.
-        rows.append(Row(record_id, record.version, name, Markup("".join(parts))))
-    return rows
+        parts.append("</tr>")
+    # Every part is escaped text or markup already: no escaping is left to do.
+    return Markup("".join(parts))
 
 
 def _detail_urls(ent: Entity) -> Callable[[int], str]:
@@ -229,21 +219,22 @@ def _detail_urls(ent: Entity) -> Callable[[int], str]:
     return lambda id: f"{before}{id}{after}"
 
 
-def _columns(ent: Entity, params: ListParams, fields: list[Field], base: str) -> list[Column]:
-    hidden = hidden_fields(ent)
-    can_sort = sortable(ent, hidden)
-    current = params.sort or tuple(k for k in ent.list.sort if k.field not in hidden)
+def _columns(ent: Entity, params: ListParams, shape: ListLayout, base: str) -> list[Column]:
+    current = params.sort
+    if not current:
+        hidden = hidden_fields(ent)
+        current = tuple(k for k in ent.list.sort if k.field not in hidden)
     first = current[0] if current else None
     rest = list(params.pairs(sort=False))
     result = []
-    for field in fields:
+    for field, label in zip(shape.columns, shape.labels, strict=True):
         state = None
         if first is not None and first.field == field.name:
             state = "descending" if first.descending else "ascending"
         sort_url = None
-        if field.name in can_sort:
+        if field.name in shape.sortable:
             key = f"-{field.name}" if state == "ascending" else field.name
             sort_url = url(base, [*rest, ("sort", key)])
         numeric = field.kind.value_type == "number"
-        result.append(Column(field, text(field.label, field.name), numeric, state, sort_url))
+        result.append(Column(field, label, numeric, state, sort_url))
     return result

@@ -1,0 +1,72 @@
+"""Per-config memos: what pages work out from the config, the user's roles and the language
+alone — the menu, an entity's labels and filter choices — kept until the config changes.
+
+Each entry is kept under what it was made from: the request's model and access policy (by
+identity: a published or rolled-back config is a new runtime with a new model and policy,
+so nothing made from the old one is found again), the roles of the signed-in user (their
+permissions depend on those alone; row scopes, which depend on who they are, are never
+memoised), the request's language (of the config's labels and of the UI's catalog), and the
+caller's own key. The memo holds a bounded number
+of entries, dropping the oldest, so configs that are gone are not kept alive for long.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Hashable
+from typing import Any, TypeVar
+
+from flask import g
+
+from ..auth import current_user
+from .context import locale, runtime
+from .translate import babel_locale
+
+T = TypeVar("T")
+
+#: How many entries are kept (a few dozen per entity, role set and language).
+MAX_ENTRIES = 4096
+
+#: Where a request keeps its scope (see `_scope`).
+_SCOPE = "fw_memo_scope"
+_entries: dict[Hashable, tuple[Any, Any, Any]] = {}
+_lock = threading.Lock()
+
+
+def per_config(what: str, key: Hashable, build: Callable[[], T]) -> T:
+    """`build()`'s value for `what` and `key` under the current config, roles and language,
+    made once and then remembered (see the module docstring). `build` may depend on nothing
+    else of the request."""
+    model, policy, roles = _scope()
+    # The config's language and the UI's (the same but under `force_locale`, which
+    # changes both or only the UI's).
+    full = (what, key, id(model), id(policy), roles, locale(), babel_locale())
+    entry = _entries.get(full)
+    if entry is not None and entry[0] is model and entry[1] is policy:
+        return entry[2]
+    value = build()
+    with _lock:
+        _entries.pop(full, None)
+        _entries[full] = (model, policy, value)
+        while len(_entries) > MAX_ENTRIES:
+            del _entries[next(iter(_entries))]
+    return value
+
+
+def _scope() -> tuple[Any, ...]:
+    """The request's model, access policy and the user's roles (None: signed out), worked
+    out once per request and signed-in user (signing in or out starts anew)."""
+    user = current_user()
+    scope = g.get(_SCOPE)
+    if scope is None or scope[0] is not user:
+        current = runtime()
+        roles = None if user is None else user.actor().roles
+        scope = (user, current.model, current.records.policy, roles)
+        setattr(g, _SCOPE, scope)
+    return scope[1:]
+
+
+def clear() -> None:
+    """Forget every entry (for tests)."""
+    with _lock:
+        _entries.clear()

@@ -82,18 +82,12 @@ def test_migrate_says_how_many_records_got_the_default_of_a_new_field(tmp_path: 
     database = f"sqlite:///{tmp_path / 'app.db'}"
     package = write_package(tmp_path, {"customer": {"name": {"type": "text"}}})
     assert _migrate(package, database, "--yes").exit_code == 0
-    engine = sa.create_engine(database)
-    with engine.begin() as conn:
-        conn.execute(
-            sa.text(
-                "INSERT INTO customer (created_at, updated_at, version, name) "
-                "VALUES ('2026-01-01', '2026-01-01', 1, 'Acme')"
-            )
-        )
+    _insert_customer(database, "name", "Acme")
     fields = {"name": {"type": "text"}, "tier": {"type": "text", "default": "standard"}}
     migrated = _migrate(write_package(tmp_path, {"customer": fields}), database, "--yes")
     assert migrated.exit_code == 0, migrated.output
     assert "Filled in the defaults of new fields: 1 customer record." in migrated.output
+    engine = sa.create_engine(database)
     with engine.connect() as conn:
         assert conn.execute(sa.text("SELECT tier FROM customer")).scalar_one() == "standard"
     engine.dispose()
@@ -103,15 +97,7 @@ def test_a_refused_change_exits_1_and_changes_nothing(tmp_path: Path) -> None:
     database = f"sqlite:///{tmp_path / 'app.db'}"
     package = write_package(tmp_path, {"customer": {"level": {"type": "text"}}})
     assert _migrate(package, database, "--yes").exit_code == 0
-    engine = sa.create_engine(database)
-    with engine.begin() as conn:
-        conn.execute(
-            sa.text(
-                "INSERT INTO customer (created_at, updated_at, version, level) "
-                "VALUES ('2026-01-01', '2026-01-01', 1, 'high')"
-            )
-        )
-    engine.dispose()
+    _insert_customer(database, "level", "high")
     package = write_package(tmp_path, {"customer": {"level": {"type": "integer"}}})
     planned = CliRunner().invoke(main, ["plan", "-p", str(package), "-d", database])
     assert planned.exit_code == 1
@@ -181,3 +167,17 @@ def test_serve_refuses_a_database_that_does_not_match_the_config(tmp_path: Path)
     )
     assert result.exit_code == 1
     assert "formwork migrate" in result.output
+
+
+def _insert_customer(database: str, column: str, value: str) -> None:
+    """A customer row written straight into the database, past the record service."""
+    engine = sa.create_engine(database)
+    with engine.begin() as conn:
+        conn.execute(
+            sa.text(
+                f"INSERT INTO customer (created_at, updated_at, version, {column}) "
+                "VALUES ('2026-01-01', '2026-01-01', 1, :value)"
+            ),
+            {"value": value},
+        )
+    engine.dispose()

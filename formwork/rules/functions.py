@@ -3,7 +3,11 @@ argument types, result type, Python implementation and (where it has one) SQL fo
 
 Null in, null out: unless a function says it handles nulls itself, any null argument makes
 the result null (false for a function that answers true/false), in Python and SQL alike.
-Apps get their own registry (`default_functions()`) and may register more.
+Apps get their own registry (`default_functions()`) and may register more. A function must be
+pure: its result depends on its arguments alone (a function that needs the date asks for the
+evaluation's `today` with `uses_today`, never reads the clock). Bulk writes rely on it: a
+rollup over no related records gives every new record of a batch the same value, so it is
+evaluated once for them.
 """
 
 from __future__ import annotations

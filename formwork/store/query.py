@@ -16,6 +16,7 @@ from typing import Any
 
 import marshmallow as ma
 import sqlalchemy as sa
+from cachetools import LRUCache
 from sqlalchemy.dialects.postgresql import JSONB
 
 from ..metamodel.model import SYSTEM_COLUMNS, App, Entity, Field, Label, SortKey, frozen_map
@@ -129,7 +130,8 @@ def compile_query(
     if scope is None and not computed:
         try:
             key = (id(app), id(tables), entity.name, _typed(query), dialect, hidden)
-            kept = _compiled.get(key)
+            with _compiled_lock:
+                kept = _compiled.get(key)
         except TypeError:  # an unhashable filter value
             key, kept = None, None
         if kept is not None and kept[0] is app and kept[1] is tables:
@@ -137,18 +139,15 @@ def compile_query(
     compiled = _compile(app, tables, entity, query, dialect, hidden, scope, computed)
     if key is not None:
         with _compiled_lock:
-            _compiled.pop(key, None)
             _compiled[key] = (app, tables, compiled)
-            while len(_compiled) > MAX_COMPILED:
-                del _compiled[next(iter(_compiled))]
     return compiled
 
 
-#: Compiled queries kept by `compile_query`, oldest first (with the model and tables they
-#: were made for, checked by identity: a new config is a new model).
-_compiled: dict[Any, tuple[App, Tables, CompiledQuery]] = {}
-_compiled_lock = threading.Lock()
 MAX_COMPILED = 256
+#: Compiled queries kept by `compile_query`, least recently used dropped first (with the
+#: model and tables they were made for, checked by identity: a new config is a new model).
+_compiled: LRUCache[Any, tuple[App, Tables, CompiledQuery]] = LRUCache(MAX_COMPILED)
+_compiled_lock = threading.Lock()  # cachetools' caches are not thread-safe
 
 
 def _typed(value: Any) -> Any:

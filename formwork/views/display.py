@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import threading
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping
 from functools import lru_cache, partial
@@ -19,6 +20,7 @@ from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
+from cachetools import LRUCache
 from flask import url_for
 from markupsafe import Markup, escape
 
@@ -247,22 +249,23 @@ class Display:
 
 #: Chips made so far, by field (its id), value and locale, with the field they were made for:
 #: the same few are shown on every page (see `_chip`).
-_chips: dict[tuple[int, Any, str], tuple[Field, Markup]] = {}
 MAX_CHIPS = 4096
+_chips: LRUCache[tuple[int, Any, str], tuple[Field, Markup]] = LRUCache(MAX_CHIPS)
+_chips_lock = threading.Lock()  # cachetools' caches are not thread-safe
 
 
 def _chip(field: Field, value: Any, locale: str) -> Markup:
     """An option's chip: its label in its colour. Made once per field, value and locale and
     kept (a field belongs to one model and never changes; a new config has new fields)."""
     key = (id(field), value, locale)
-    kept = _chips.get(key)
+    with _chips_lock:
+        kept = _chips.get(key)
     if kept is not None and kept[0] is field:
         return kept[1]
     option = next((o for o in field.options if o.value == value), None)
     color = option.color if option is not None and option.color in COLORS else "none"
     label = option.label.get(locale, value) if option is not None else value
     chip = Markup('<span class="chip chip-{}">{}</span>').format(color, label)
-    if len(_chips) >= MAX_CHIPS:
-        _chips.clear()  # rare: many configs or values; start again rather than grow
-    _chips[key] = (field, chip)
+    with _chips_lock:
+        _chips[key] = (field, chip)
     return chip

@@ -6,8 +6,8 @@ identity: a published or rolled-back config is a new runtime with a new model an
 so nothing made from the old one is found again), the roles of the signed-in user (their
 permissions depend on those alone; row scopes, which depend on who they are, are never
 memoised), the request's language (of the config's labels and of the UI's catalog), and the
-caller's own key. The memo holds a bounded number
-of entries, dropping the oldest, so configs that are gone are not kept alive for long.
+caller's own key. The memo holds a bounded number of entries, dropping the least recently
+used, so configs that are gone are not kept alive for long.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ import threading
 from collections.abc import Callable, Hashable
 from typing import Any, TypeVar
 
+from cachetools import LRUCache
 from flask import g
 
 from ..auth import current_user
@@ -29,8 +30,8 @@ MAX_ENTRIES = 4096
 
 #: Where a request keeps its scope (see `_scope`).
 _SCOPE = "fw_memo_scope"
-_entries: dict[Hashable, tuple[Any, Any, Any]] = {}
-_lock = threading.Lock()
+_entries: LRUCache[Hashable, tuple[Any, Any, Any]] = LRUCache(MAX_ENTRIES)
+_lock = threading.Lock()  # cachetools' caches are not thread-safe
 
 
 def per_config(what: str, key: Hashable, build: Callable[[], T]) -> T:
@@ -41,15 +42,13 @@ def per_config(what: str, key: Hashable, build: Callable[[], T]) -> T:
     # The config's language and the UI's (the same but under `force_locale`, which
     # changes both or only the UI's).
     full = (what, key, id(model), id(policy), roles, locale(), babel_locale())
-    entry = _entries.get(full)
+    with _lock:
+        entry = _entries.get(full)
     if entry is not None and entry[0] is model and entry[1] is policy:
         return entry[2]
     value = build()
     with _lock:
-        _entries.pop(full, None)
         _entries[full] = (model, policy, value)
-        while len(_entries) > MAX_ENTRIES:
-            del _entries[next(iter(_entries))]
     return value
 
 

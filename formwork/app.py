@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from flask import Flask
+from flask import Flask, g, request
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from .metamodel import App
@@ -36,6 +36,8 @@ def create_app(config: Mapping[str, Any] | None = None, model: App | None = None
     if settings.proxies:
         n = settings.proxies
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)  # type: ignore[method-assign]
+    # First of the request hooks, so that every read of the request shares its connection.
+    _share_reads(app, runtime)
     # The current runtime, swapped when a config revision is published (formwork.overlay.live).
     install_runtime(app, runtime)
 
@@ -49,6 +51,31 @@ def create_app(config: Mapping[str, Any] | None = None, model: App | None = None
     init_auth(app)
     init_api(app)
     return app
+
+
+#: The methods whose requests read through one connection (see `_share_reads`).
+READ_METHODS = frozenset({"GET", "HEAD"})
+
+
+def _share_reads(app: Flask, runtime: Runtime) -> None:
+    """A GET or HEAD request reads through one connection and transaction, opened at its first
+    read and closed when the request ends, also when it failed (`Database.shared_reads`;
+    every runtime of the app shares the database). A write in such a request ends the shared
+    transaction, so what it reads afterwards includes what it wrote; other methods read as
+    they write, each read in its own transaction."""
+    db = runtime.db
+
+    def begin() -> None:
+        if request.method in READ_METHODS:
+            g.fw_shared_reads = db.open_shared_reads()
+
+    def end(_error: BaseException | None) -> None:
+        scope = g.pop("fw_shared_reads", None)
+        if scope is not None:
+            scope.close()
+
+    app.before_request(begin)
+    app.teardown_request(end)
 
 
 def runtime_of(app: Flask) -> Runtime:

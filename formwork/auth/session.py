@@ -19,6 +19,8 @@ from .users import User, UserStore
 
 USER_KEY = "fw_user"
 FINGERPRINT_KEY = "fw_pw"
+#: Where a request keeps (user, their Actor), or (None, None) when signed out; see `_signed_in`.
+_SIGNED_IN = "fw_signed_in"
 
 
 def users() -> UserStore:
@@ -31,25 +33,32 @@ def login_user(user: User) -> None:
     session.clear()
     session[USER_KEY] = user.id
     session[FINGERPRINT_KEY] = _fingerprint(user)
-    g.fw_user = user
+    setattr(g, _SIGNED_IN, (user, user.actor()))
 
 
 def logout() -> None:
     session.clear()
-    g.fw_user = None
+    setattr(g, _SIGNED_IN, (None, None))
 
 
 def current_user() -> User | None:
     """The signed-in user, or None; loaded once per request."""
-    if "fw_user" not in g:
-        g.fw_user = _load()
-    return g.fw_user
+    return _signed_in()[0]
 
 
 def current_actor() -> Actor | None:
     """The signed-in user as the record service's `Actor`, or None."""
-    user = current_user()
-    return None if user is None else user.actor()
+    return _signed_in()[1]
+
+
+def _signed_in() -> tuple[User, Actor] | tuple[None, None]:
+    """(user, actor) of the request, loaded at the first call (pages ask dozens of times)."""
+    found = g.get(_SIGNED_IN)
+    if found is None:
+        user = _load()
+        found = (None, None) if user is None else (user, user.actor())
+        setattr(g, _SIGNED_IN, found)
+    return found
 
 
 def safe_next(target: str | None, default: str = "/") -> str:

@@ -114,6 +114,12 @@ def install_runtime(app: Flask, runtime: Runtime) -> LiveRuntime:
     return live
 
 
+def pinned_runtime() -> Runtime | None:
+    """The runtime the current request is pinned to (None before it is, or outside a
+    request): what `current_runtime` finds first, without going through the app."""
+    return g.get(_PINNED) if has_request_context() else None
+
+
 def current_runtime(app: Flask) -> Runtime:
     """The runtime a request (or, outside one, the app) runs on now."""
     holder = app.extensions["formwork"]

@@ -4,12 +4,21 @@ SQLite runs in WAL mode with foreign keys on and a page cache of 32 MiB. pysqlit
 transaction handling is switched off (SQLAlchemy's documented recipe) so that transactions
 begin when we say: reads with a plain BEGIN, writes with BEGIN IMMEDIATE, which takes the write
 lock up front and so cannot deadlock against another writer halfway through.
+
+Shared reads (`Database.shared_reads`): within the scope (the web app opens one per GET or HEAD
+request), every `read()` of this database uses one connection and one read transaction, opened
+at the first read and closed when the scope ends — one pool checkout and one BEGIN/COMMIT
+instead of one per read, and one consistent snapshot for the whole page. A `write()` in the
+scope ends the shared transaction first (at once, or when the read blocks that use it end), so
+every read after a write opens a new one and sees what was written; a read block that raises
+ends it too (a failed statement may have spoilt the transaction).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 from pathlib import Path
 from typing import Any
 
@@ -53,20 +62,103 @@ class Database:
 
     @contextmanager
     def read(self) -> Iterator[Connection]:
-        """A read transaction."""
+        """A read transaction (the scope's shared one inside `shared_reads`)."""
+        shared = _SHARED.get()
+        if shared is not None and shared.db is self and not shared.retiring:
+            with shared.use() as conn:
+                yield conn
+            return
         with self.engine.connect() as conn, conn.begin():
             yield conn
 
     @contextmanager
     def write(self) -> Iterator[Connection]:
         """A write transaction: committed when the block ends, rolled back if it raises."""
+        shared = _SHARED.get()
+        if shared is not None and shared.db is self:
+            shared.retire()  # reads after this write must see it
         with self.engine.connect() as conn:
             conn = conn.execution_options(formwork_write=True)
             with conn.begin():
                 yield conn
 
+    @contextmanager
+    def shared_reads(self) -> Iterator[None]:
+        """A scope in which this thread's reads share one connection and transaction (see the
+        module docstring); for code that only reads, or reads only before it writes."""
+        scope = self.open_shared_reads()
+        try:
+            yield
+        finally:
+            scope.close()
+
+    def open_shared_reads(self) -> SharedReads:
+        """Open a shared-reads scope (`shared_reads` as a pair of calls, for hooks that begin
+        and end it apart); the caller must `close()` it, also when something failed."""
+        return SharedReads(self)
+
     def dispose(self) -> None:
         self.engine.dispose()
+
+
+class SharedReads:
+    """One scope of shared reads of a database in this thread (or task); see the module
+    docstring. The connection is opened lazily by the first read."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+        self.conn: Connection | None = None
+        #: How many read blocks use the connection now.
+        self.depth = 0
+        #: The transaction may no longer be shared: closed as soon as no block uses it.
+        self.retiring = False
+        self._previous = _SHARED.get()
+        _SHARED.set(self)
+
+    @contextmanager
+    def use(self) -> Iterator[Connection]:
+        if self.conn is None:
+            conn = self.db.engine.connect()
+            try:
+                conn.begin()
+            except BaseException:
+                conn.close()
+                raise
+            self.conn = conn
+        self.depth += 1
+        try:
+            yield self.conn
+        except BaseException:
+            self.retiring = True
+            raise
+        finally:
+            self.depth -= 1
+            if self.retiring and self.depth == 0:
+                self._end()
+
+    def retire(self) -> None:
+        """No more reads in this transaction: end it now, or when its last block ends."""
+        if self.conn is None:
+            return
+        self.retiring = True
+        if self.depth == 0:
+            self._end()
+
+    def close(self) -> None:
+        """End the scope (its transaction, if a read opened one); idempotent."""
+        self._end()
+        if _SHARED.get() is self:
+            _SHARED.set(self._previous)
+
+    def _end(self) -> None:
+        conn, self.conn = self.conn, None
+        self.retiring = False
+        if conn is not None:
+            conn.close()  # a read transaction: rolling it back is ending it
+
+
+#: The shared-reads scope open in this thread (or task), if any.
+_SHARED: ContextVar[SharedReads | None] = ContextVar("formwork_shared_reads", default=None)
 
 
 def _configure_sqlite(engine: Engine) -> None:

@@ -157,7 +157,7 @@ class RecordService:
             computed=self._virtual_sql(ent),
         )
         with self.db.read() as conn:
-            rows = conn.execute(compiled.statement).mappings().all()
+            rows = conn.execute(compiled.statement).all()
             total = None
             if compiled.count_statement is not None:
                 total = conn.execute(compiled.count_statement).scalar_one()

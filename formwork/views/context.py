@@ -10,21 +10,21 @@ from functools import cache
 from typing import Any
 
 from babel import Locale
-from flask import abort, current_app, g, session
+from flask import abort, current_app, session
 
 from ..auth import current_actor
 from ..metamodel.model import App, Entity, Label
-from ..overlay.live import current_runtime
+from ..overlay.live import current_runtime, pinned_runtime
 from ..runtime import Runtime
 from ..store.actor import Action, Actor
 from ..store.errors import RecordError
 from ..store.records import RecordService
-from .translate import babel_locale
+from .translate import per_locale
 
 
 def runtime() -> Runtime:
     """The runtime this request started on (a publish meanwhile does not change it)."""
-    return current_runtime(current_app)
+    return pinned_runtime() or current_runtime(current_app)
 
 
 def model() -> App:
@@ -52,17 +52,16 @@ def chosen_locale() -> str:
 def locale() -> str:
     """The request's language as the config names it ("zh", "en", "zh-CN", …); it follows
     Flask-Babel's locale, so `force_locale` applies to labels too."""
-    current = babel_locale()
     # Pages ask for it per label: remembered for the request, by the Babel locale it names
     # (force_locale puts another one in place).
-    known = g.get("fw_config_locale")
-    if known is not None and known[0] is current:
-        return known[1]
+    return per_locale("fw_config_locale", _config_locale)
+
+
+def _config_locale(current: Locale | None) -> str:
     app = model()
     code = app.default_locale
     if current is not None:
         code = _config_code(app.locales, str(current)) or code
-    g.fw_config_locale = (current, code)
     return code
 
 

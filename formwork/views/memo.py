@@ -38,12 +38,13 @@ def per_config(what: str, key: Hashable, build: Callable[[], T]) -> T:
     """`build()`'s value for `what` and `key` under the current config, roles and language,
     made once and then remembered (see the module docstring). `build` may depend on nothing
     else of the request."""
-    model, policy, roles = _scope()
-    # The config's language and the UI's (the same but under `force_locale`, which
-    # changes both or only the UI's).
-    full = (what, key, id(model), id(policy), roles, locale(), babel_locale())
+    model, policy, roles, config_locale, ui_locale = _scope()
+    full = (what, key, id(model), id(policy), roles, config_locale, ui_locale)
     with _lock:
-        entry = _entries.get(full)
+        try:  # one look-up (`get` makes three, each hashing the whole key)
+            entry = _entries[full]
+        except KeyError:
+            entry = None
     if entry is not None and entry[0] is model and entry[1] is policy:
         return entry[2]
     value = build()
@@ -53,16 +54,21 @@ def per_config(what: str, key: Hashable, build: Callable[[], T]) -> T:
 
 
 def _scope() -> tuple[Any, ...]:
-    """The request's model, access policy and the user's roles (None: signed out), worked
-    out once per request and signed-in user (signing in or out starts anew)."""
+    """The request's model, access policy, the user's roles (None: signed out), the config's
+    language and the UI's (the same but under `force_locale`, which changes both or only
+    the UI's): worked out once per request, signed-in user and UI locale (signing in or out,
+    or another locale, starts anew)."""
     user = current_user()
+    ui_locale = babel_locale()
     scope = g.get(_SCOPE)
-    if scope is None or scope[0] is not user:
+    if scope is None or scope[0] is not user or scope[6] is not ui_locale:
         current = runtime()
-        roles = None if user is None else user.actor().roles
-        scope = (user, current.model, current.records.policy, roles)
+        roles = None if user is None else user.roles
+        # The UI locale by name: cheaper to hash and compare than Babel's Locale.
+        name = None if ui_locale is None else str(ui_locale)
+        scope = (user, current.model, current.records.policy, roles, locale(), name, ui_locale)
         setattr(g, _SCOPE, scope)
-    return scope[1:]
+    return scope[1:6]
 
 
 def clear() -> None:

@@ -12,7 +12,8 @@ gettext: the text is always a format string, escaped on the way in).
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from babel import Locale
 from babel.support import NullTranslations
@@ -24,6 +25,7 @@ from markupsafe import Markup
 
 #: Where Flask-Babel keeps its per-request state (its locale) on `g`.
 _BABEL_STATE = "_flask_babel"
+T = TypeVar("T")
 
 
 def babel_locale() -> Locale | None:
@@ -46,6 +48,22 @@ def translations() -> NullTranslations:
     if state is not None and getattr(state, "babel_locale", None) is not None:
         state.fw_translations = (state.babel_locale, found)
     return found
+
+
+def per_locale(name: str, make: Callable[[Locale | None], T]) -> T:
+    """`make(locale)` for the request's Babel locale, remembered under `name` beside that
+    locale on Flask-Babel's state (as `translations` is): made again for another locale."""
+    state = g.get(_BABEL_STATE)
+    if state is not None:
+        remembered = getattr(state, name, None)
+        if remembered is not None and remembered[0] is getattr(state, "babel_locale", None):
+            return remembered[1]  # type: ignore[no-any-return]
+    current = get_locale()  # also settles the locale, on the state it creates
+    value = make(current)
+    state = g.get(_BABEL_STATE)
+    if current is not None and getattr(state, "babel_locale", None) is current:
+        setattr(state, name, (current, value))
+    return value
 
 
 def gettext(string: str, **variables: Any) -> str:

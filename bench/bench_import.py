@@ -3,8 +3,8 @@
 The pipeline: read the file (encoding trial, sniffed dialect), map columns by label, convert
 cells (options by label, amounts with separators), then `RecordService.create_many` per batch
 (5,000 rows by default) in its own transaction (every check, rule, number, grade and audit row;
-see docs/import-export.md). Timed twice: the dry run (every row checked, all rolled back) and the
-import itself.
+see docs/import-export.md), with progress asked for as the import pages and `formwork import`
+ask for it. Timed twice: the dry run (every row checked, all rolled back) and the import itself.
 The baseline: `csv.DictReader` → a hand-written marshmallow schema → one Core executemany of
 every row in one transaction (no checks against the database, no rules, numbers or audit),
 run before and after the pipeline on fresh databases; the faster run counts. Wall time and,
@@ -116,14 +116,19 @@ def pipeline(folder: Path, path: Path, batch: int) -> tuple[float, float, float]
     )
     importer = Importer(service, entity, None, source.columns, columns)
     start = time.perf_counter()
-    checked = importer.run(source, dry_run=True, batch_size=batch)
+    checked = importer.run(source, dry_run=True, batch_size=batch, progress=_told)
     t_check = time.perf_counter() - start
     start, cpu = time.perf_counter(), time.process_time()
-    result = importer.run(source, batch_size=batch)
+    result = importer.run(source, batch_size=batch, progress=_told)
     t_import, cpu = time.perf_counter() - start, time.process_time() - cpu
     assert checked.ok and result.ok and result.created == checked.rows, result.errors[:3]
     db.dispose()
     return t_check, t_import, cpu
+
+
+def _told(done: int, total: int) -> None:
+    """Progress, asked for as the import pages and `formwork import` ask for it (the file's
+    rows are then counted first)."""
 
 
 def main() -> None:

@@ -98,17 +98,30 @@ def round_half_up(value: float, digits: float = 0) -> float:
 
 
 def _min(*values: Any) -> Any:
+    if len(values) == 2:  # the usual call, done as `min` does it (the first of equals)
+        first, second = values
+        if first is None or second is None:
+            return second if first is None else first
+        return second if second < first else first
     present = [v for v in values if v is not None]
     return min(present) if present else None
 
 
 def _max(*values: Any) -> Any:
+    if len(values) == 2:  # the usual call, done as `max` does it (the first of equals)
+        first, second = values
+        if first is None or second is None:
+            return second if first is None else first
+        return second if second > first else first
     present = [v for v in values if v is not None]
     return max(present) if present else None
 
 
 def _coalesce(*values: Any) -> Any:
-    return next((v for v in values if v is not None), None)
+    for value in values:
+        if value is not None:
+            return value
+    return None
 
 
 def _is_empty(value: Any) -> bool:

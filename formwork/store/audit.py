@@ -16,6 +16,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from .input_schema import is_empty
 from .system import AUDIT_TABLE
 from .tables import Tables
 
@@ -43,6 +44,30 @@ def json_safe(value: Any) -> Any:
     if isinstance(value, list | tuple):
         return [json_safe(v) for v in value]
     return value
+
+
+def created(values: Mapping[str, Any]) -> dict[str, list[Any]]:
+    """What the audit row of a new record holds: `diff({}, its non-empty values)`, with
+    quick paths for the usual kinds of value."""
+    changes = {}
+    for name, value in values.items():
+        if value is None:
+            continue
+        kind = type(value)
+        if kind is str:
+            if value:
+                changes[name] = [None, value]
+        elif kind in _PLAIN:
+            changes[name] = [None, value]
+        elif kind is Decimal:
+            changes[name] = [None, str(value)]
+        elif not is_empty(value):
+            changes[name] = [None, json_safe(value)]
+    return changes
+
+
+#: Types JSON holds as they are (no `json_safe` needed), never empty.
+_PLAIN = frozenset({int, float, bool})
 
 
 def diff(old: Mapping[str, Any], new: Mapping[str, Any]) -> dict[str, list[Any]]:

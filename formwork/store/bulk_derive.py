@@ -36,6 +36,9 @@ from .record_rules import to_column
 from .system import GRADE_OVERRIDE_TABLE, GRADE_TABLE
 from .tables import Tables
 
+#: Most scores `BatchDeriver._score` keeps per score field.
+SCORES_KEPT = 1024
+
 
 class BatchDeriver:
     """Derives the values of records of one entity whose ids are known up front."""
@@ -79,6 +82,8 @@ class BatchDeriver:
         self.layouts = {g.grading.name: Layout.of(g.grading) for g in rules.gradings}
         self.manual = _manual_grades(conn, tables, ent.name, names, ids, now)
         self.newest = {name: _newest_rows(conn, tables, ent.name, name, ids) for name in names}
+        #: Scores converted to their columns, by score field (`_score`).
+        self.scores: dict[str, dict[float, Any]] = {}
         #: History rows to insert, and the layouts they need stored first.
         self.history: list[dict[str, Any]] = []
         self.layouts_needed: dict[str, Layout] = {}
@@ -99,20 +104,14 @@ class BatchDeriver:
         alone = record_id in self.alone
         if alone and self.all_shared is not None:  # every computed field is shared
             values, shown = self.all_shared
-            values = dict(values)
             view.update(shown)
         else:
             values = self._computed(ctx, view, alone)
+        changed: dict[str, Any] = {}
+        _changed(values, stored, changed)
         for grading in self.rules.gradings:
-            values |= self._grade(grading, view, ctx, stored, record_id, user_id, cause)
-        changed = {}
-        for name, value in values.items():
-            before = stored.get(name)
-            if before is None:  # the common case for new records: json_safe(None) is None
-                if value is not None:
-                    changed[name] = value
-            elif json_safe(before) != json_safe(value):
-                changed[name] = value
+            graded = self._grade(grading, view, ctx, stored, record_id, user_id, cause)
+            _changed(graded, stored, changed)
         return changed
 
     def _computed(self, ctx: BatchContext, view: dict[str, Any], alone: bool) -> dict[str, Any]:
@@ -149,7 +148,7 @@ class BatchDeriver:
         the batch; the explanation is made from the scorecard's inputs (`compact`'s items)."""
         spec = grading.grading
         result_score, grade, items = grading.inputs(view, ctx)
-        score = to_column(self.ent.fields[spec.score_field], result_score)
+        score = self._score(spec.score_field, result_score)
         manual = self.manual.get((spec.name, record_id))
         if manual is not None:
             grade = manual["grade"]
@@ -173,6 +172,17 @@ class BatchDeriver:
             self.history.append(row)
         return {spec.score_field: score, spec.grade_field: grade}
 
+    def _score(self, name: str, value: Any) -> Any:
+        """`to_column` of a score: a few scores recur over a batch, so each is converted
+        once (zero, whose sign the conversion keeps, always)."""
+        memo = self.scores.setdefault(name, {})
+        column = memo.get(value) if value else None
+        if column is None:
+            column = to_column(self.ent.fields[name], value)
+            if value and type(value) is float and len(memo) < SCORES_KEPT:
+                memo[value] = column
+        return column
+
     def flush(self, conn: Connection) -> None:
         """Write the layouts and history rows gathered so far."""
         for layout in self.layouts_needed.values():
@@ -183,6 +193,17 @@ class BatchDeriver:
             table = self.tables.system(GRADE_TABLE)
             insert_many(conn, table, columns, self.history, {"at": self.now})
         self.history, self.layouts_needed = [], {}
+
+
+def _changed(values: Mapping[str, Any], stored: Mapping[str, Any], changed: dict[str, Any]) -> None:
+    """Add to `changed` the `values` that differ from `stored` (as `RuleRunner.derive`)."""
+    for name, value in values.items():
+        before = stored.get(name)
+        # The common case for new records: nothing stored (json_safe(None) is None).
+        if value is not None if before is None else json_safe(before) != json_safe(value):
+            changed[name] = value
+        elif name in changed:  # a later value of the same field, as stored after all
+            del changed[name]
 
 
 def _shared_fields(computed: list[tuple[Field, Rule]]) -> set[str]:

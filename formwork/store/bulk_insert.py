@@ -24,6 +24,8 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Dialect
 
+from ..metamodel.fieldtypes.columns import ExactDecimal
+
 
 @dataclass(frozen=True)
 class _Plan:
@@ -101,8 +103,33 @@ def _plan(
 
 
 def _processor(table: sa.Table, dialect: Dialect, name: str) -> Callable[[Any], Any] | None:
-    """The column type's bind conversion on `dialect` (what Core runs on each value)."""
-    return table.c[name].type.dialect_impl(dialect).bind_processor(dialect)
+    """The column type's bind conversion on `dialect` (what Core runs on each value); an
+    exact decimal's results remembered (they depend on the number alone, and amounts recur)."""
+    kind = table.c[name].type
+    processor = kind.dialect_impl(dialect).bind_processor(dialect)
+    if processor is not None and isinstance(kind, ExactDecimal):
+        return remembered(processor)
+    return processor
+
+
+#: Most results a `remembered` conversion keeps.
+REMEMBERED = 1024
+
+
+def remembered(convert: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    """`convert`, for a conversion that depends on nothing but the value (and never gives
+    None for a value), with its first results kept."""
+    results: dict[Any, Any] = {}
+
+    def conversion(value: Any) -> Any:
+        result = results.get(value)
+        if result is None:
+            result = convert(value)
+            if len(results) < REMEMBERED:
+                results[value] = result
+        return result
+
+    return conversion
 
 
 def _convert(table: sa.Table, dialect: Dialect, name: str, value: Any) -> Any:

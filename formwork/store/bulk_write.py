@@ -43,6 +43,8 @@ import datetime as dt
 import functools
 from collections.abc import Callable, Mapping, Sequence
 from decimal import Decimal
+from itertools import repeat
+from operator import is_not, itemgetter
 from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
@@ -53,10 +55,10 @@ from ..metamodel.model import Entity, frozen_map
 from ..rules.rulebook import ID_KEY, formula_view
 from .actor import Actor, actor_id
 from .attachments import FileChanges
-from .audit import json_safe
+from .audit import created
 from .bulk_context import BatchContext, chunks
 from .bulk_derive import BatchDeriver
-from .bulk_insert import insert_many
+from .bulk_insert import insert_many, remembered
 from .bulk_recompute import Propagation
 from .bulk_reserve import reserve_ids, reserve_numbers
 from .errors import RecordError, ValidationFailed, message
@@ -72,8 +74,6 @@ if TYPE_CHECKING:
     from .records import RecordService
 
 User = Actor | int | None
-#: Types JSON holds as they are (no `json_safe` needed), never empty.
-PLAIN = frozenset({int, float, bool})
 
 
 class RowRefused(RecordError):
@@ -89,14 +89,12 @@ class RowRefused(RecordError):
 
 @dataclasses.dataclass(frozen=True)
 class CreatedMany:
-    """What `create_many` did: the records by row (None where refused), the refusals by row."""
+    """What `create_many` did: the records by row (None where refused; none at all when the
+    caller asked for none), the refusals by row, and how many records were created."""
 
     records: list[Record | None]
     errors: dict[int, RecordError]
-
-    @property
-    def created(self) -> int:
-        return sum(r is not None for r in self.records)
+    created: int
 
 
 def create_many(
@@ -107,17 +105,22 @@ def create_many(
     *,
     dry_run: bool = False,
     skip_refused: bool = False,
+    records: bool = True,
 ) -> CreatedMany:
-    """Create a record from each row (see the module's docstring)."""
+    """Create a record from each row (see the module's docstring); without `records`, the
+    records made are not handed back (an import only counts them)."""
     ent = service._writable(entity)
     service.policy.check(user, "create", ent)
-    creation = _Creation(service, ent, user, keep_going=dry_run or skip_refused)
+    creation = _Creation(service, ent, user, keep_going=dry_run or skip_refused, keep=records)
     with gc_paused(), service._transaction(ent, dry_run) as (conn, files):
         creation.run(conn, files, rows)
-    records = [creation.records.get(i) for i in range(len(rows))]
-    made = shown(service.policy, ent, user, [r for r in records if r is not None])
-    visible = iter(made)
-    return CreatedMany([None if r is None else next(visible) for r in records], creation.errors)
+    if not records:
+        return CreatedMany([], creation.errors, creation.created)
+    made = [creation.records.get(i) for i in range(len(rows))]
+    visible = iter(shown(service.policy, ent, user, [r for r in made if r is not None]))
+    return CreatedMany(
+        [None if r is None else next(visible) for r in made], creation.errors, creation.created
+    )
 
 
 @dataclasses.dataclass
@@ -131,7 +134,9 @@ class _Row:
 class _Creation:
     """One call of `create_many`: the rows, what was made of them, what was refused."""
 
-    def __init__(self, service: RecordService, ent: Entity, user: User, keep_going: bool) -> None:
+    def __init__(
+        self, service: RecordService, ent: Entity, user: User, keep_going: bool, keep: bool = True
+    ) -> None:
         self.service = service
         self.ent = ent
         self.user = user
@@ -150,7 +155,11 @@ class _Creation:
         #: A new record before its values are set: as stored, and as formulas see it.
         self.blank = dict.fromkeys(self.names)
         self.blank_view = formula_view(ent, {}, None)
+        #: Whether the records made are kept to be handed back (`records`).
+        self.keep = keep
         self.records: dict[int, Record] = {}
+        #: How many records were written (refused rows and rolled-back runs left out).
+        self.created = 0
         self.errors: dict[int, RecordError] = {}
 
     def run(self, conn: Connection, files: FileChanges, rows: Sequence[Mapping[str, Any]]) -> None:
@@ -214,8 +223,14 @@ class _Creation:
         used = {name: self._used(conn, name, run) for name in self.unique}
         passed = []
         for row in run:
-            errors: dict[str, list[str]] = {}
             values = row.clean.values
+            claims = self._claims(values, existing, used)
+            if claims is not None:  # no problem: taken for the rows after it, as once inserted
+                for name, stored in claims:
+                    used[name].add(stored)
+                passed.append(row)
+                continue
+            errors: dict[str, list[str]] = {}
             for name, value in values.items():
                 if name in existing and value is not None and value not in existing[name]:
                     errors.setdefault(name, []).append(message("no_such_record"))
@@ -233,6 +248,25 @@ class _Creation:
                 used[name].add(stored)
             passed.append(row)
         return passed
+
+    def _claims(
+        self, values: dict[str, Any], existing: dict[str, set[Any]], used: dict[str, set[Any]]
+    ) -> list[tuple[str, Any]] | None:
+        """The unique values a row claims if it passes the checks; None if it does not (its
+        errors are then found in `_checked`'s order). Only the checked fields are looked at."""
+        for name, found in existing.items():
+            value = values.get(name)
+            if value is not None and value not in found:
+                return None
+        claims = []
+        for name in self.unique:
+            value = values.get(name)
+            if value is not None:
+                stored = _hashable(self._stored(name, value))
+                if stored in used[name]:
+                    return None
+                claims.append((name, stored))
+        return claims
 
     def _used(self, conn: Connection, name: str, run: list[_Row]) -> set[Any]:
         values = {self._stored(name, r.clean.values.get(name)) for r in run} - {None}
@@ -289,9 +323,12 @@ class _Creation:
         deriver = BatchDeriver(conn, service.tables, ent, self.rules, ids, now)
         rejected = set()
         forms, blank, empty = self.forms, self.blank, self.blank_view
+        numbered = list(numbers.items())
         for position, row in enumerate(rows):
             row.id = ids[position]
-            given = {**row.clean.values, **{k: v[position] for k, v in numbers.items()}}
+            given = row.clean.values
+            if numbered:
+                given = given | {name: values[position] for name, values in numbered}
             # The record's values as stored, and as formulas see them (`formula_view`).
             after, view = dict(blank), dict(empty)
             view[ID_KEY] = row.id
@@ -321,8 +358,10 @@ class _Creation:
             conn, service.app, service.tables, service.rules, self.user_id, now
         )
         propagation.propagate_many(ent, [(r.id, None, r.values) for r in rows])
-        moved = {i for e, i in propagation.changed if e == ent.name}
-        self._keep(conn, rows, now, moved)
+        self.created += len(rows)
+        if self.keep:
+            moved = {i for e, i in propagation.changed if e == ent.name}
+            self._keep(conn, rows, now, moved)
         return set()
 
     def _rules(
@@ -339,7 +378,8 @@ class _Creation:
         if rules.empty:
             return {}
         runner = self.service.runner
-        given = set(row.clean.values) | set(row.clean.tables)
+        clean = row.clean
+        given = clean.values.keys() | clean.tables.keys() if clean.tables else clean.values.keys()
         updates: dict[str, Any] = {}
         for name, rule in rules.defaults.items():
             if name not in given and is_empty(view[name]):
@@ -364,17 +404,16 @@ class _Creation:
             "version": 1,
         }
         # Columns no row has a value for are left out: NULL either way, and fewer parameters.
-        names = [n for n in self.names if any(r.values[n] is not None for r in rows)]
+        values = [r.values for r in rows]
+        names = [
+            n for n in self.names if any(map(is_not, map(itemgetter(n), values), repeat(None)))
+        ]
         records = [{**r.values, "id": r.id} for r in rows]
         insert_many(conn, self.table, ["id", *names], records, system)
         audit = {"at": now, "user_id": self.user_id, "entity": self.ent.name, "action": "create"}
-        insert_many(
-            conn,
-            self.service.tables.system(AUDIT_TABLE),
-            ("record_id", "changes"),
-            [{"record_id": r.id, "changes": _created(r.values)} for r in rows],
-            audit,
-        )
+        table = self.service.tables.system(AUDIT_TABLE)
+        changes = [{"record_id": r.id, "changes": created(r.values)} for r in rows]
+        insert_many(conn, table, ("record_id", "changes"), changes, audit)
 
     def _keep(self, conn: Connection, rows: list[_Row], now: dt.datetime, moved: set[int]) -> None:
         """The records as created (read again where the propagation changed them)."""
@@ -413,7 +452,9 @@ class _Creation:
         except RecordError as exc:
             self._refuse(row, exc)
         else:
-            self.records[row.index] = record
+            self.created += 1
+            if self.keep:
+                self.records[row.index] = record
             return
         if not self.keep_going:
             self._stop_at_first_error()
@@ -456,55 +497,18 @@ def stored_forms(table: sa.Table, dialect: Dialect) -> dict[str, Callable[[Any],
     conversions; other columns hand back what they were given."""
     forms: dict[str, Callable[[Any], Any]] = {}
     for column in table.columns:
-        if isinstance(column.type, sa.types.TypeDecorator):
-            form = functools.partial(_round_trip, column.type, dialect)
+        kind = column.type
+        if isinstance(kind, ExactDecimal):
             # An exact decimal comes back as its number alone decides (equal numbers, the
             # same quantized value), and the same amounts recur (zeros, computed sums).
-            remember = isinstance(column.type, ExactDecimal)
-            forms[column.name] = _Remembered(form) if remember else form
+            forms[column.name] = remembered(functools.partial(kind.round_trip, dialect=dialect))
+        elif isinstance(kind, sa.types.TypeDecorator):
+            forms[column.name] = functools.partial(_round_trip, kind, dialect)
     return forms
-
-
-class _Remembered:
-    """A conversion that depends on nothing but the value, its recent results kept."""
-
-    SIZE = 1024
-
-    def __init__(self, convert: Callable[[Any], Any]) -> None:
-        self.convert = convert
-        self.results: dict[Any, Any] = {}
-
-    def __call__(self, value: Any) -> Any:
-        result = self.results.get(value)
-        if result is None:
-            result = self.convert(value)
-            if len(self.results) < self.SIZE:
-                self.results[value] = result
-        return result
 
 
 def _round_trip(kind: sa.types.TypeDecorator[Any], dialect: Dialect, value: Any) -> Any:
     return kind.process_result_value(kind.process_bind_param(value, dialect), dialect)
-
-
-def _created(values: Mapping[str, Any]) -> dict[str, list[Any]]:
-    """What the audit row of a new record holds: `diff({}, its non-empty values)`, with
-    quick paths for the usual kinds of value."""
-    changes = {}
-    for name, value in values.items():
-        if value is None:
-            continue
-        kind = type(value)
-        if kind is str:
-            if value:
-                changes[name] = [None, value]
-        elif kind in PLAIN:
-            changes[name] = [None, value]
-        elif kind is Decimal:
-            changes[name] = [None, str(value)]
-        elif not is_empty(value):
-            changes[name] = [None, json_safe(value)]
-    return changes
 
 
 def _hashable(value: Any) -> Any:

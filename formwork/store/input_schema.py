@@ -14,13 +14,20 @@ machinery. A field's conversion depends on its value alone (schema sync converts
 values the same way, `FieldType.convert_existing`), so the results for plain text, whole
 numbers and yes/no of each field are remembered: an import's choices, ratings and flags repeat
 on every row.
+
+Most rows are clean, so a row is first loaded in one pass (`_Plan.load`): each value that
+already has its field's Python type (what an import's converter hands over) takes the exact
+conversion of `fieldtypes.exact` — its marshmallow field's conversion and validators, called
+directly — and the others `deserialize`. A row with anything to refuse (a key that may not be
+written, a child table, a refused value) is done again the general way below, which finds
+every problem and reports it as `Schema.load` would.
 """
 
 from __future__ import annotations
 
 import copy
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -28,6 +35,7 @@ from typing import Any
 import marshmallow as ma
 
 from ..metamodel.fieldtypes import inputs
+from ..metamodel.fieldtypes.exact import NOT_EXACT, exact_conversion
 from ..metamodel.model import CHILD_COLUMNS, SYSTEM_COLUMNS, App, Entity, Field
 from .errors import RECORD_KEY, ValidationFailed, message
 
@@ -65,6 +73,8 @@ _IMMUTABLE = (str, int, float, bool, Decimal)
 _REMEMBERED_INPUTS = (str, int, bool)
 #: Conversions remembered only if they give one of these (never a list a caller could change).
 _REMEMBERED_RESULTS = frozenset({str, int, bool, Decimal, dt.date, dt.datetime, type(None)})
+#: Types of values never empty (`is_empty`), which no child table holds.
+_NEVER_EMPTY = frozenset({int, float, bool, Decimal, dt.date, dt.datetime})
 #: Most conversions remembered per field and input type (unique values never repeat).
 MEMO_SIZE = 512
 
@@ -80,10 +90,17 @@ class _Plan:
     defaults: tuple[tuple[str, Any, bool], ...]
     #: The required writable fields, in the entity's order.
     required: tuple[Field, ...]
+    #: Those a new record is checked for here, by name, and whether each is a child table
+    #: (a field with a default formula is checked by the record rules, once it has run).
+    required_new: tuple[tuple[str, bool], ...]
     #: The child tables callers may send rows of.
     tables: frozenset[str]
     #: Conversions remembered, by field name, then input type, then input value.
     memo: dict[str, dict[type, dict[Any, Any]]]
+    #: What `load` needs of each field but child tables: its place in the schema, its
+    #: remembered conversions, `deserialize` for values that already have the field's type
+    #: (`fieldtypes.exact`, if it has one), whether it takes None (blank input) as no value.
+    quick: dict[str, tuple[int, dict[type, dict[Any, Any]], Callable[[Any], Any] | None, bool]]
 
     @classmethod
     def of(cls, entity: Entity, schema: ma.Schema) -> _Plan:
@@ -92,17 +109,31 @@ class _Plan:
             # `_clean` reads and stores a value under the field's name, as the schema's fields
             # are declared (no data_key or attribute).
             assert input_field.data_key is None and input_field.attribute is None, name
+        position = {name: i for i, name in enumerate(inputs)}
+        tables = frozenset(n for n in inputs if entity.fields[n].type == "table")
+        memo = {name: {kind: {} for kind in _REMEMBERED_INPUTS} for name in inputs}
+        required = tuple(f for f in entity.fields.values() if f.required and f.writable)
         return cls(
             inputs,
-            {name: i for i, name in enumerate(inputs)},
+            position,
             tuple(
                 (f.name, f.default, not isinstance(f.default, _IMMUTABLE))
                 for f in entity.fields.values()
                 if f.stored and f.writable and not is_empty(f.default)
             ),
-            tuple(f for f in entity.fields.values() if f.required and f.writable),
-            frozenset(n for n in inputs if entity.fields[n].type == "table"),
-            {name: {kind: {} for kind in _REMEMBERED_INPUTS} for name in inputs},
+            required,
+            tuple(
+                (f.name, f.type == "table")
+                for f in required
+                if f.type == "table" or f.default_formula is None
+            ),
+            tables,
+            memo,
+            {
+                name: (position[name], memo[name], exact_conversion(field), field.allow_none)
+                for name, field in inputs.items()
+                if name not in tables
+            },
         )
 
     def deserialize(self, name: str, given: dict[str, Any]) -> Any:
@@ -117,6 +148,57 @@ class _Plan:
             if type(result) in _REMEMBERED_RESULTS and len(remembered) < MEMO_SIZE:
                 remembered[value] = result
         return result
+
+    def load(self, data: Mapping[str, Any]) -> dict[str, Any] | None:
+        """What `InputCleaner._clean` makes of `data` (the values, empty ones as None) when
+        every key may be written, none is a child table and no value is refused; None
+        otherwise (the caller then does the general work, which finds and reports the
+        problems). Values of their field's own type take the exact conversion; the others,
+        `deserialize`."""
+        loaded: dict[str, Any] = {}
+        quick = self.quick
+        last, ordered, given = -1, True, None
+        for name, value in data.items():
+            entry = quick.get(name) if type(name) is str else None
+            if entry is None:
+                return None
+            at, memo, conversion, nullable = entry
+            if at < last:
+                ordered = False
+            last = at
+            if value is None or (isinstance(value, str) and not value.strip()):
+                if not nullable:
+                    return None
+                loaded[name] = None  # what `deserialize` makes of no value
+                continue
+            remembered = memo.get(type(value))
+            result = _UNKNOWN if remembered is None else remembered.get(value, _UNKNOWN)
+            if result is _UNKNOWN:
+                result = NOT_EXACT if conversion is None else conversion(value)
+                if result is NOT_EXACT:
+                    if given is None:  # as `_clean` hands it to `deserialize`
+                        given = {n: None if _blank(v) else v for n, v in data.items()}
+                    try:
+                        result = self.deserialize(name, given)
+                    except ma.ValidationError:
+                        return None
+                elif remembered is not None and len(remembered) < MEMO_SIZE:
+                    remembered[value] = result  # `deserialize`'s result (see fieldtypes.exact)
+            kind = type(result)
+            if kind in _NEVER_EMPTY:
+                loaded[name] = result
+            elif kind is str:
+                loaded[name] = result or None
+            else:
+                loaded[name] = None if is_empty(result) else result
+        if not ordered:
+            position = self.position
+            loaded = {n: loaded[n] for n in sorted(loaded, key=position.__getitem__)}
+        return loaded
+
+
+def _blank(value: Any) -> bool:
+    return isinstance(value, str) and not value.strip()
 
 
 _UNKNOWN = object()
@@ -164,6 +246,10 @@ class InputCleaner:
             errors[prefix.rstrip(".") or RECORD_KEY] = [message("not_an_object")]
             return result
         plan = self._plan(entity)
+        loaded = plan.load(data)
+        if loaded is not None:  # no child rows, every value converted, empty ones None
+            result.values = loaded
+            return self._finish(entity, plan, data, {}, result, creating, prefix, errors)
         allowed = plan.inputs
         given: dict[str, Any] = {}
         for key, value in data.items():
@@ -171,8 +257,7 @@ class InputCleaner:
             if name in allowed:
                 # A blank string is "no value" (what an emptied form input sends); the
                 # types' validators would otherwise judge the empty text.
-                blank = isinstance(value, str) and not value.strip()
-                given[name] = None if blank else value
+                given[name] = None if _blank(value) else value
             elif name in entity.fields or name in SYSTEM_COLUMNS or name in CHILD_COLUMNS:
                 errors[prefix + name] = [message("not_writable")]
             else:
@@ -188,15 +273,31 @@ class InputCleaner:
                 errors.setdefault(prefix + name, []).extend(_flatten_texts(exc.messages))
                 if exc.valid_data:
                     loaded[name] = exc.valid_data
+        return self._finish(entity, plan, given, loaded, result, creating, prefix, errors)
 
+    def _finish(
+        self,
+        entity: Entity,
+        plan: _Plan,
+        given: Mapping[str, Any],
+        loaded: dict[str, Any],
+        result: CleanInput,
+        creating: bool,
+        prefix: str,
+        errors: Errors,
+    ) -> CleanInput:
+        """The loaded values as clean input: child rows cleaned, defaults, required."""
         values = result.values
         for name, value in loaded.items():
-            if name in plan.tables:
-                result.tables[name] = self._rows(entity.fields[name], value, prefix + name, errors)
-            elif value is None or value == "" or (isinstance(value, list | tuple) and not value):
-                values[name] = None  # is_empty
-            else:
+            kind = type(value)
+            if kind in _NEVER_EMPTY:
                 values[name] = value
+            elif name in plan.tables:
+                result.tables[name] = self._rows(entity.fields[name], value, prefix + name, errors)
+            elif kind is str:
+                values[name] = value or None
+            else:
+                values[name] = None if is_empty(value) else value
         if creating:
             for name, default, mutable in plan.defaults:
                 if name not in given:
@@ -236,6 +337,17 @@ class InputCleaner:
         prefix: str,
         errors: Errors,
     ) -> None:
+        if creating:  # the loop below, for a new record
+            for name, is_table in plan.required_new:
+                if prefix + name in errors:
+                    continue
+                if is_table:
+                    missing = not entity.child_of and not result.tables.get(name)
+                else:
+                    missing = is_empty(result.values.get(name))
+                if missing:
+                    errors[prefix + name] = [message("required")]
+            return
         for f in plan.required:
             if prefix + f.name in errors:
                 continue

@@ -11,7 +11,7 @@ Derived updates do not bump a record's version: nobody's edit of it is lost by t
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Mapping, Set
 from decimal import Decimal
 from typing import Any
 
@@ -141,12 +141,12 @@ class RuleRunner:
         view: dict[str, Any],
         before: Mapping[str, Any] | None,
         after: Mapping[str, Any],
-        given: set[str],
+        given: Set[str],
         record_id: int,
     ) -> dict[str, list[str]]:
         errors: dict[str, list[str]] = {}
         hidden = {name for name, rule in rules.visible.items() if not rule.run(view, ctx)}
-        for name in hidden & given:
+        for name in hidden & given if hidden else ():
             if not is_empty(after.get(name)):
                 errors.setdefault(name, []).append(message("hidden"))
         for name, rule in rules.required.items():

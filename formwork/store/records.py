@@ -28,7 +28,7 @@ from ..rules.sqlcompile import NotCompilable, to_sql
 from .actor import AccessPolicy, Actor, AllowAll, actor_id
 from .aggregates import Aggregate, Bucket, compile_aggregate, read_buckets
 from .attachments import AttachmentStore, FileChanges
-from .audit import AuditEntry, diff, read_history, record_audit
+from .audit import AuditEntry, created, diff, read_history, record_audit
 from .bulk_write import CreatedMany, create_many
 from .child_rows import ChildRows
 from .database import Database
@@ -224,12 +224,16 @@ class RecordService:
         *,
         dry_run: bool = False,
         skip_refused: bool = False,
+        records: bool = True,
     ) -> CreatedMany:
         """Create a record from each row with every check and rule of `create`, done per batch
         (see `bulk_write`). All or nothing: RowRefused names the first refused row. With
         `skip_refused` the other rows are written and the refusals returned by row; with
-        `dry_run` every row is checked and nothing is written."""
-        return create_many(self, entity, rows, user, dry_run=dry_run, skip_refused=skip_refused)
+        `dry_run` every row is checked and nothing is written; without `records` only the
+        count of records made is returned, not the records."""
+        return create_many(
+            self, entity, rows, user, dry_run=dry_run, skip_refused=skip_refused, records=records
+        )
 
     def update(
         self,
@@ -481,8 +485,7 @@ class RecordService:
         if derived or clean.tables:  # the rules of child rows may have filled them in
             record = self._load(conn, ent, new_id)
             assert record is not None
-        created = {k: v for k, v in record.values.items() if not is_empty(v)}
-        self._audit(conn, now, user_id, ent, new_id, "create", diff({}, created))
+        self._audit(conn, now, user_id, ent, new_id, "create", created(record.values))
         if self.runner.propagate(ctx, ent, new_id, None, record.values, user_id, now):
             record = self._load(conn, ent, new_id) or record  # it may read what it moved
         return record

@@ -11,8 +11,10 @@ lengths, required and unique are the record service's to check.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 import unicodedata
+from collections.abc import Callable
 from decimal import Decimal, InvalidOperation
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -49,6 +51,8 @@ class CellProblem(ValueError):
 #: Types whose value depends on the cell's text alone and cannot be changed by whoever gets
 #: it (a number, a date, an option's value): each text's value is worked out once an import.
 REMEMBERED_TYPES = NUMBER_TYPES | {"boolean", "date", "datetime", "select"}
+#: Types `_value` does more with than take the text as it is.
+SPECIAL_TYPES = REMEMBERED_TYPES | {"multiselect", "link"}
 #: Most texts remembered per field (the values of a unique column never repeat).
 MEMO_SIZE = 1024
 
@@ -61,18 +65,50 @@ class Converter:
         self.zone = ZoneInfo(zone)
         #: The values of texts converted so far, by field (see REMEMBERED_TYPES).
         self._memo: dict[tuple[str, str], dict[str, Any]] = {}
+        #: `for_field` of each field asked for, by (entity, field name).
+        self._converters: dict[tuple[str, str], Callable[[Any], Any]] = {}
 
     def value(self, field: Field, cell: Any) -> Any:
         """The value for `field`, None for a blank cell; CellProblem if it cannot be one."""
-        if type(cell) is not str or field.type not in REMEMBERED_TYPES:
+        return self.for_field(field)(cell)
+
+    def for_field(self, field: Field) -> Callable[[Any], Any]:
+        """`value` for the cells of one field (an import converts a column's cells with it)."""
+        convert = self._converters.get((field.entity, field.name))
+        if convert is None:
+            convert = self._converters[(field.entity, field.name)] = self._converter(field)
+        return convert
+
+    def _converter(self, field: Field) -> Callable[[Any], Any]:
+        kind = field.type
+        if kind in REMEMBERED_TYPES:
+            return self._remembered(field)
+        if kind in SPECIAL_TYPES:
+            return functools.partial(self._value, field)
+
+        def text(cell: Any) -> Any:
+            if type(cell) is str:  # what `_value` does with a text cell, in short
+                cell = cell.strip()
+                return restore(cell) if cell else None
             return self._value(field, cell)
+
+        return text
+
+    def _remembered(self, field: Field) -> Callable[[Any], Any]:
         memo = self._memo.setdefault((field.entity, field.name), {})
-        value = memo.get(cell, memo)  # the memo itself stands for "not converted yet"
-        if value is memo:
-            value = self._value(field, cell)
-            if len(memo) < MEMO_SIZE:
-                memo[cell] = value
-        return value
+        convert = self._value
+
+        def remembered(cell: Any) -> Any:
+            if type(cell) is not str:
+                return convert(field, cell)
+            value = memo.get(cell, memo)  # the memo itself stands for "not converted yet"
+            if value is memo:
+                value = convert(field, cell)
+                if len(memo) < MEMO_SIZE:
+                    memo[cell] = value
+            return value
+
+        return remembered
 
     def _value(self, field: Field, cell: Any) -> Any:
         if cell is None or (isinstance(cell, str) and not cell.strip()):

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from flask_babel import gettext as _
 
-from .sources import FileProblem, Row, blank, header
+from .sources import FileProblem, Row, header
 
 BOMS = ((codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF16_LE, "utf-16"))
 BOMS += ((codecs.BOM_UTF16_BE, "utf-16"),)
@@ -78,7 +78,7 @@ class CsvSource:
                 # Numbered by record, as a spreadsheet numbers its rows (a cell may hold a
                 # line break).
                 for number, cells in enumerate(reader, start=2):
-                    if not blank(cells):
+                    if "".join(cells).strip():  # `blank`, for cells that are all text
                         yield Row(number, tuple(cells))
             except csv.Error as exc:
                 raise FileProblem(

@@ -121,20 +121,18 @@ class Importer:
             (index[column], column, entity.fields.get(name))
             for column, name in mapping.fields.items()
         ]
-        #: What `_convert` does with each of those cells: (cell index, column header, field,
-        #: field name, whether its values must be unique in the file, whether it is written).
-        self.plan = [
-            (
-                i,
-                column,
-                f,
-                mapping.fields[column],
-                mapping.fields[column] == RECORD_ID
-                or (f is not None and (f.unique or mapping.fields[column] == mapping.key)),
-                mapping.fields[column] != RECORD_ID and f is not None and f.writable,
-            )
-            for i, column, f in self.cells
-        ]
+        #: What `_convert` does with each of those cells: (cell index, column header, field
+        #: name, its conversion, whether its values must be unique in the file, whether it is
+        #: written).
+        self.plan = []
+        for i, column, f in self.cells:
+            name = mapping.fields[column]
+            if name == RECORD_ID:
+                self.plan.append((i, column, name, _record_number, True, False))
+                continue
+            assert f is not None, name  # `mapping.check` maps columns to fields or RECORD_ID
+            unique = f.unique or name == mapping.key
+            self.plan.append((i, column, name, self.convert.for_field(f), unique, f.writable))
         self.width = len(columns)
         self.column_of = {name: column for column, name in mapping.fields.items()}
 
@@ -148,15 +146,22 @@ class Importer:
         progress: Progress | None = None,
     ) -> ImportResult:
         """Import (or with `dry_run`, only check) every row of `source`."""
-        total = sum(1 for _row in source.rows())
-        result = ImportResult(dry_run=dry_run, rows=total)
+        # Progress is told against the file's rows, counted first; without it, they are
+        # counted as they are read (and the rest after a stop).
+        total = sum(1 for _row in source.rows()) if progress else None
+        result = ImportResult(dry_run=dry_run, rows=total or 0)
         seen: dict[str, dict[Any, int]] = {}
         done = 0
-        for chunk in _chunks(source.rows(), batch_size):
+        rows = source.rows()
+        for chunk in _chunks(rows, batch_size):
+            if total is None:
+                result.rows += len(chunk)
             with gc_paused():  # the batch's rows live until it is written: see store.gc_pause
                 finished = self._batch(chunk, seen, result, dry_run, skip_invalid, progress, done)
             if not finished:
                 result.stopped_at = chunk[0].number
+                if total is None:
+                    result.rows += sum(1 for _row in rows)
                 return result
             done += len(chunk)
             if progress:
@@ -200,18 +205,18 @@ class Importer:
         self, row: Row, seen: dict[str, dict[Any, int]], result: ImportResult
     ) -> _Prepared:
         item = _Prepared(row, {})
-        extra = [c for c in row.cells[self.width :] if c not in (None, "")]
-        if extra:
-            self._fail(item, result, "", "", _("This row has more cells than there are columns."))
         cells, given, key = row.cells, len(row.cells), self.mapping.key
-        for index, column, f, name, unique, written in self.plan:
+        if given > self.width and any(c not in (None, "") for c in cells[self.width :]):
+            self._fail(item, result, "", "", _("This row has more cells than there are columns."))
+        data = item.data
+        for index, column, name, convert, unique, written in self.plan:
             cell = cells[index] if index < given else None
             try:
-                value = _record_number(cell) if name == RECORD_ID else self.convert.value(f, cell)
+                value = convert(cell)
             except CellProblem as problem:
                 self._fail(item, result, column, cell, str(problem))
                 continue
-            if value is None or value == []:
+            if value is None or (type(value) is list and not value):
                 continue
             if unique:
                 first = seen.setdefault(name, {}).setdefault(_hashable(value), row.number)
@@ -227,7 +232,7 @@ class Importer:
             if name == key:
                 item.key = value
             if written:
-                item.data[name] = value
+                data[name] = value
         return item
 
     def _find_existing(self, items: list[_Prepared]) -> None:
@@ -318,7 +323,9 @@ class Importer:
         every row checked and the refused ones reported."""
         name = self.entity.name
         rows = [item.data for item in run]
-        created = self.service.create_many(name, rows, self.user, skip_refused=skip_refused)
+        created = self.service.create_many(
+            name, rows, self.user, skip_refused=skip_refused, records=False
+        )
         result.created += created.created
         for index, error in sorted(created.errors.items()):
             self._refused(run[index], result, error)

@@ -11,7 +11,10 @@ import datetime as dt
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
+from formwork.rules import functions
 from tests.rules.harness import ThreeWays, same
 
 BASE: dict[str, Any] = {
@@ -142,3 +145,18 @@ def test_fields_through_links(
     for form in (three_ways.reference, three_ways.compiled, three_ways.sql):
         result = form(formula, BASE, account=account)
         assert same(expected, result), f"{form.__name__}: {formula} gave {result!r}"
+
+
+NUMBERS = st.one_of(st.none(), st.integers(-3, 3), st.floats(-3, 3), st.sampled_from([1, 1.0]))
+
+
+@given(values=st.lists(NUMBERS, min_size=1, max_size=4))
+def test_min_max_and_coalesce_are_python_s_over_the_present_values(values: list) -> None:
+    """The two-value shortcuts of `min`, `max` and `coalesce` give the general results (the
+    first of equal values, as Python's `min` and `max` do)."""
+    present = [v for v in values if v is not None]
+    for function, general in ((functions._min, min), (functions._max, max)):
+        got = function(*values)
+        expected = general(present) if present else None
+        assert got is expected or (got == expected and type(got) is type(expected))
+    assert functions._coalesce(*values) is next(iter(present), None)

@@ -1,14 +1,20 @@
 """`insert_many` stores what Core's executemany of the same rows stores, on SQLite and
 PostgreSQL: converted by the column types, shared values included, NULLs left NULL — and where
-Core would add values of its own, it is Core that inserts."""
+Core would add values of its own, it is Core that inserts. What bulk writes work out in their
+own way is held to the general conversions: amounts as their column hands them back."""
 
 from __future__ import annotations
 
 import datetime as dt
+import decimal
 from decimal import Decimal
 from typing import Any
 
+import pytest
 import sqlalchemy as sa
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from sqlalchemy.dialects import postgresql, sqlite
 
 from formwork.metamodel.fieldtypes.columns import ExactDecimal, UtcDateTime, json_column
 from formwork.store import bulk_insert
@@ -83,3 +89,41 @@ def test_a_column_core_fills_in_is_left_to_core(any_db: Database) -> None:
 def test_json_null_is_left_to_core(any_db: Database) -> None:
     # "raw" turns None into JSON null, which insert_many does not do itself.
     _same_as_core(any_db, ["id", "raw", "kind"], fast_path=False)
+
+
+# -- what bulk writes work out once and remember ---------------------------------------------
+AMOUNTS = st.one_of(
+    st.decimals(allow_nan=False, allow_infinity=False, places=4),
+    st.decimals(-(10**14), 10**14, places=2),
+    st.sampled_from([Decimal("-0"), Decimal("-0.001"), Decimal("9999999999999.995")]),
+    st.sampled_from([Decimal("10000000000000"), Decimal("123456789012345.67"), Decimal("1E-9")]),
+    st.integers(-(10**16), 10**16),
+    st.floats(allow_nan=False, allow_infinity=False, width=32),
+)
+
+
+@pytest.mark.parametrize("dialect", [sqlite.dialect(), postgresql.dialect()])
+@settings(max_examples=400, deadline=None)
+@given(value=AMOUNTS, scale=st.integers(0, 4))
+def test_an_amount_round_trips_as_the_column_converts_it(dialect: Any, value: Any, scale: int):
+    kind = ExactDecimal(20, scale)
+    try:
+        expected = kind.process_result_value(kind.process_bind_param(value, dialect), dialect)
+    except decimal.InvalidOperation:
+        with pytest.raises(decimal.InvalidOperation):
+            kind.round_trip(value, dialect)
+        return
+    got = kind.round_trip(value, dialect)
+    assert got == expected and got.as_tuple() == expected.as_tuple()
+
+
+def test_a_remembered_conversion_gives_the_conversion_s_results() -> None:
+    calls: list[Any] = []
+
+    def convert(value: Any) -> Any:
+        calls.append(value)
+        return float(value)
+
+    remembered = bulk_insert.remembered(convert)
+    assert [remembered(Decimal("1.50")), remembered(Decimal("1.5")), remembered(2)] == [1.5, 1.5, 2]
+    assert calls == [Decimal("1.50"), 2]  # equal numbers convert once

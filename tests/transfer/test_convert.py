@@ -6,6 +6,8 @@ import datetime as dt
 from decimal import Decimal
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from formwork.transfer.cells import neutralise, restore
 from formwork.transfer.convert import CellProblem, Converter
@@ -118,3 +120,25 @@ def test_risky_text_is_neutralised_and_restored(text) -> None:
 @pytest.mark.parametrize("value", [-2, Decimal("-3.5"), "plain", "'quoted", None])
 def test_numbers_and_plain_text_are_left_alone(value) -> None:
     assert neutralise(value) == value
+
+
+TEXT_CELLS = st.one_of(
+    st.none(),
+    st.text(max_size=6),
+    st.sampled_from(["", "  ", " a ", "'=1", " '+x", "'-", "=SUM(A1)", "\t\n", "甲 "]),
+    st.floats(allow_nan=False, allow_infinity=False),
+    st.integers(),
+    st.dates(),
+    st.datetimes(),
+)
+
+
+@pytest.mark.parametrize("name", ["name", "phone", "address", "notes", "website"])
+@settings(
+    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(cell=TEXT_CELLS)
+def test_a_text_column_converts_as_any_cell_does(runtime, convert, name, cell) -> None:
+    """The conversion an import gives a text column (`for_field`) is `_value`'s."""
+    spec = field(runtime, name)
+    assert convert.for_field(spec)(cell) == convert._value(spec, cell)

@@ -128,6 +128,20 @@ def test_a_failing_batch_is_rolled_back_whole_and_the_import_stops(runtime, crm,
     assert names(runtime) == sorted([f"客户{i}" for i in range(6)] + ["客户7"])
 
 
+@pytest.mark.parametrize("told", [False, True])
+def test_the_rows_of_the_file_are_counted_with_or_without_progress(runtime, crm, folder, told):
+    rows = "".join(f"客户{i},开发商\n" for i in range(10)) + "\n,\n"  # blank rows do not count
+    path = write_csv(folder, "name,customer_type\n" + rows)
+    crm.customer("客户4")  # the import stops in its second batch
+    calls: list[tuple[int, int]] = []
+    source = open_source(path)
+    importer = make_importer(runtime, "customer", source, None, None)
+    progress = (lambda done, total: calls.append((done, total))) if told else None
+    result = importer.run(source, batch_size=3, progress=progress)
+    assert (result.rows, result.stopped_at, result.created) == (10, 5, 3)
+    assert calls == ([(3, 10), (3, 10)] if told else [])  # the run, then the batch
+
+
 def test_skipping_bad_rows_imports_the_others(runtime, folder) -> None:
     path = write_csv(folder, GOOD + "坏,火星人\n")
     result = run_import(runtime, "customer", path, skip_invalid=True)

@@ -25,6 +25,8 @@ class ExactDecimal(sa.types.TypeDecorator[Decimal]):
         super().__init__(precision=precision, scale=scale, asdecimal=True)
         self.scale = scale
         self._quantum = Decimal(1).scaleb(-scale)
+        #: Values below this quantize to at most 15 digits (or to this, which has one).
+        self._exact_below = Decimal(10) ** (15 - scale)
 
     def load_dialect_impl(self, dialect: Dialect) -> sa.types.TypeEngine[Any]:
         if dialect.name == "sqlite":
@@ -42,6 +44,15 @@ class ExactDecimal(sa.types.TypeDecorator[Decimal]):
         if value is None:
             return None
         return Decimal(repr(value) if isinstance(value, float) else value).quantize(self._quantum)
+
+    def round_trip(self, value: Any, dialect: Dialect) -> Decimal | None:
+        """`value` as the column hands it back once written: `process_result_value` of
+        `process_bind_param`. A decimal of at most 15 digits survives SQLite's float
+        unchanged (DBL_DIG), so it comes back quantized, as it does from a NUMERIC."""
+        exact = type(value) is Decimal and value.is_finite()
+        if exact and (dialect.name != "sqlite" or abs(value) < self._exact_below):
+            return value.quantize(self._quantum)
+        return self.process_result_value(self.process_bind_param(value, dialect), dialect)
 
 
 class UtcDateTime(sa.types.TypeDecorator[dt.datetime]):

@@ -50,28 +50,31 @@ class Number(ma.fields.Field):
         super().__init__(**kwargs)
         self.places = places
         self.digits = digits
+        self.quantum = decimal.Decimal(1).scaleb(-places)
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Any:
-        if isinstance(value, bool):
-            raise self.make_error("invalid")
-        if isinstance(value, str):
-            value = value.strip().replace(",", "")
-        if isinstance(value, float):
-            value = repr(value)
-        try:
-            number = decimal.Decimal(value)
-        except (decimal.InvalidOperation, TypeError, ValueError):
-            raise self.make_error("invalid") from None
+        if type(value) is decimal.Decimal:
+            number = value
+        else:
+            if isinstance(value, bool):
+                raise self.make_error("invalid")
+            if isinstance(value, str):
+                value = value.strip().replace(",", "")
+            if isinstance(value, float):
+                value = repr(value)
+            try:
+                number = decimal.Decimal(value)
+            except (decimal.InvalidOperation, TypeError, ValueError):
+                raise self.make_error("invalid") from None
         if not number.is_finite():
             raise self.make_error("invalid")
         if number.adjusted() >= self.digits - self.places:
             raise self.make_error("too_large")
-        quantum = decimal.Decimal(1).scaleb(-self.places)
-        exponent = number.as_tuple().exponent
-        too_precise = isinstance(exponent, int) and exponent < -self.places
-        if too_precise and number.quantize(quantum) != number:
+        # Quantizing changes the number only if it has more places than the field keeps.
+        result = number.quantize(self.quantum)
+        if result != number:
             raise self.make_error("places", places=self.places)
-        return number.quantize(quantum)
+        return result
 
     def _serialize(self, value: Any, attr: str | None, obj: Any, **kwargs: Any) -> Any:
         return None if value is None else str(value)

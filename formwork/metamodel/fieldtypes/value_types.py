@@ -49,13 +49,13 @@ class Date(FieldType):
         return sa.Date()
 
     def input_field(self, field: Field) -> ma.fields.Field:
-        return _DateInput(allow_none=True)
+        return DateInput(allow_none=True)
 
     def format(self, value: Any, field: Field, locale: str) -> str:
         return "" if value is None else value.isoformat()
 
 
-class _DateInput(ma.fields.Date):
+class DateInput(ma.fields.Date):
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Any:
         if isinstance(value, dt.datetime):
             raise self.make_error("invalid")

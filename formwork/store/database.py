@@ -9,7 +9,8 @@ Shared reads (`Database.shared_reads`): within the scope (the web app opens one 
 request), every `read()` of this database uses one connection and one read transaction, opened
 at the first read and closed when the scope ends — one pool checkout and one BEGIN/COMMIT
 instead of one per read, and one consistent snapshot for the whole page. A `write()` in the
-scope ends the shared transaction first (at once, or when the read blocks that use it end), so
+scope (or a write on a connection of its own that calls `writing()` first, as schema sync
+does) ends the shared transaction first (at once, or when the read blocks that use it end), so
 every read after a write opens a new one and sees what was written; a read block that raises
 ends it too (a failed statement may have spoilt the transaction).
 """
@@ -74,13 +75,19 @@ class Database:
     @contextmanager
     def write(self) -> Iterator[Connection]:
         """A write transaction: committed when the block ends, rolled back if it raises."""
-        shared = _SHARED.get()
-        if shared is not None and shared.db is self:
-            shared.retire()  # reads after this write must see it
+        self.writing()
         with self.engine.connect() as conn:
             conn = conn.execution_options(formwork_write=True)
             with conn.begin():
                 yield conn
+
+    def writing(self) -> None:
+        """Say that a write begins: a shared read transaction of this thread ends (at once, or
+        when the read blocks that use it end), so that reads after the write see it. `write`
+        says it itself; code that opens a write connection of its own must say it first."""
+        shared = _SHARED.get()
+        if shared is not None and shared.db is self:
+            shared.retire()
 
     @contextmanager
     def shared_reads(self) -> Iterator[None]:

@@ -166,6 +166,7 @@ def ddl_transaction(db: Database) -> Iterator[Connection]:
         with db.write() as conn:
             yield conn
         return
+    db.writing()
     with db.engine.connect() as conn:
         raw = conn.connection.driver_connection
         assert raw is not None

@@ -12,6 +12,7 @@ import pytest
 import sqlalchemy as sa
 
 from formwork.store.database import Database, sqlite_url
+from formwork.store.sync_apply import ddl_transaction
 
 NOTE = sa.Table(
     "note",
@@ -136,3 +137,15 @@ def test_scopes_nest_and_restore_the_outer_one(db: Database, checkouts: list[Any
             assert again is outer
     assert len(checkouts) == 2
     assert db.engine.pool.checkedout() == 0
+
+
+def test_a_schema_change_s_own_write_connection_ends_the_shared_transaction_too(
+    db: Database,
+) -> None:
+    # Publishing a config writes through `ddl_transaction`, which opens its connection itself
+    # (on SQLite, with foreign keys switched off first).
+    with db.shared_reads():
+        assert text(db) == "before"
+        with ddl_transaction(db) as conn:
+            conn.execute(NOTE.update().values(text="published"))
+        assert text(db) == "published"

@@ -22,6 +22,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from ..metamodel.model import Entity, Field
+from ..store.database import use_bulk_cache
 from ..store.errors import ValidationFailed
 from ..store.input_schema import CleanInput
 from ..store.numbering import sequence_key
@@ -97,6 +98,7 @@ class BulkWriter:
             written[entity] = 0
             for batch in batches(plan.records(entity), self.batch_size):
                 with self.db.write() as conn:
+                    use_bulk_cache(conn)
                     prepared = [self._prepare(conn, plan, p, written) for p in batch]
                     if written[entity] == 0:
                         self._dry_run(conn, [p for p, _clean in prepared[:SAMPLE]], written)

@@ -61,6 +61,7 @@ from .bulk_derive import BatchDeriver
 from .bulk_insert import insert_many, remembered
 from .bulk_recompute import Propagation
 from .bulk_reserve import reserve_ids, reserve_numbers
+from .database import use_bulk_cache
 from .errors import RecordError, ValidationFailed, message
 from .gc_pause import gc_paused
 from .input_schema import CleanInput, is_empty, table_fields
@@ -113,6 +114,7 @@ def create_many(
     service.policy.check(user, "create", ent)
     creation = _Creation(service, ent, user, keep_going=dry_run or skip_refused, keep=records)
     with gc_paused(), service._transaction(ent, dry_run) as (conn, files):
+        use_bulk_cache(conn)
         creation.run(conn, files, rows)
     if not records:
         return CreatedMany([], creation.errors, creation.created)

@@ -1,9 +1,10 @@
 """The database connection: one `Database` per app, SQLite by default, PostgreSQL by URL.
 
-SQLite runs in WAL mode with foreign keys on and a page cache of 32 MiB. pysqlite's own
-transaction handling is switched off (SQLAlchemy's documented recipe) so that transactions
-begin when we say: reads with a plain BEGIN, writes with BEGIN IMMEDIATE, which takes the write
-lock up front and so cannot deadlock against another writer halfway through.
+SQLite runs in WAL mode with foreign keys on, and a page cache of 32 MiB for bulk writes
+(`use_bulk_cache`). pysqlite's own transaction handling is switched off (SQLAlchemy's
+documented recipe) so that transactions begin when we say: reads with a plain BEGIN, writes
+with BEGIN IMMEDIATE, which takes the write lock up front and so cannot deadlock against
+another writer halfway through.
 
 Shared reads (`Database.shared_reads`): within the scope (the web app opens one per GET or HEAD
 request), every `read()` of this database uses one connection and one read transaction, opened
@@ -28,11 +29,26 @@ from sqlalchemy import event
 from sqlalchemy.engine import Connection, Engine
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
-#: SQLite's page cache per connection, in KiB (its default is 2 MiB). Every index of a table
-#: takes a new record somewhere in the middle: once the indexes outgrow the cache, each insert
-#: reads its pages back from the file. Pages are cached as they are used, so a small
-#: database costs no more.
-SQLITE_CACHE_KIB = 32 * 1024
+#: SQLite's page cache per connection, in KiB: SQLite's own default, which holds what a page
+#: of the web app reads.
+SQLITE_CACHE_KIB = 2 * 1024
+#: The page cache of a connection while it writes in bulk (`use_bulk_cache`). Every index of
+#: a table takes a new record somewhere in its middle: once the indexes outgrow the cache,
+#: each insert reads its pages back from the file. Pages are cached as they are used, so a
+#: small database costs no more.
+SQLITE_BULK_CACHE_KIB = 32 * 1024
+#: Set in a connection's `info` while it has the bulk page cache.
+_BULK_CACHE = "formwork_bulk_cache"
+
+
+def use_bulk_cache(conn: Connection) -> None:
+    """Give `conn` the bulk page cache until it goes back to the pool (SQLite; elsewhere
+    nothing): for writes of thousands of rows, such as an import's batches. Pooled
+    connections keep SQLite's default otherwise, so that a pool of connections that have read
+    much does not hold 32 MiB each."""
+    if conn.dialect.name == "sqlite" and not conn.info.get(_BULK_CACHE):
+        conn.exec_driver_sql(f"PRAGMA cache_size=-{SQLITE_BULK_CACHE_KIB}")
+        conn.info[_BULK_CACHE] = True
 
 
 def sqlite_url(folder: str | Path, name: str = "formwork.db") -> str:
@@ -180,6 +196,13 @@ def _configure_sqlite(engine: Engine) -> None:
         cursor.execute(f"PRAGMA cache_size=-{SQLITE_CACHE_KIB}")
         cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
         cursor.close()
+
+    @event.listens_for(engine, "checkin")
+    def on_checkin(dbapi_connection: Any, record: Any) -> None:
+        if record.info.pop(_BULK_CACHE, False) and dbapi_connection is not None:
+            cursor = dbapi_connection.cursor()
+            cursor.execute(f"PRAGMA cache_size=-{SQLITE_CACHE_KIB}")  # memory given back
+            cursor.close()
 
     @event.listens_for(engine, "begin")
     def on_begin(conn: Connection) -> None:

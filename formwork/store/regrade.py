@@ -32,7 +32,7 @@ from ..rules.grading_sql import graded_select, same_explanation
 from ..rules.rulebook import RuleBook, formula_view
 from ..rules.sqlcompile import NotCompilable
 from .batches import count_rows
-from .database import Database
+from .database import Database, use_bulk_cache
 from .formula_context import StoreContext
 from .grade_rows import HISTORY_COLUMNS, store_layout
 from .record_rules import RuleRunner
@@ -112,6 +112,7 @@ def _id_windows(
     after = 0
     while True:
         with db.write() as conn:
+            use_bulk_cache(conn)
             window = (
                 sa.select(table.c.id)
                 .where(table.c.id > after)

@@ -19,6 +19,8 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable, Mapping
 from decimal import Decimal
+from itertools import repeat
+from operator import is_not
 from typing import Any
 
 import sqlalchemy as sa
@@ -77,8 +79,9 @@ class BatchDeriver:
         )
         self.alone: set[int] | None = None if shared else set()
         self.shared: dict[str, tuple[Any, Any]] = {}
-        #: When every computed field is shared: their stored values and formula values.
-        self.all_shared: tuple[dict[str, Any], dict[str, Any]] | None = None
+        #: When every computed field is shared: their stored values, their formula values,
+        #: and the stored values that are not None.
+        self.all_shared: tuple[dict[str, Any], dict[str, Any], dict[str, Any]] | None = None
         self.layouts = {g.grading.name: Layout.of(g.grading) for g in rules.gradings}
         self.manual = _manual_grades(conn, tables, ent.name, names, ids, now)
         self.newest = {name: _newest_rows(conn, tables, ent.name, name, ids) for name in names}
@@ -102,13 +105,17 @@ class BatchDeriver:
         if self.alone is None:
             self.alone = ctx.without_related(self.ent.name, self.relations)
         alone = record_id in self.alone
+        changed: dict[str, Any] = {}
         if alone and self.all_shared is not None:  # every computed field is shared
-            values, shown = self.all_shared
+            values, shown, present = self.all_shared
             view.update(shown)
+            if any(map(is_not, map(stored.get, values), repeat(None))):
+                _changed(values, stored, changed)
+            else:  # nothing stored (a new record): `_changed` gives the values that are some
+                changed.update(present)
         else:
             values = self._computed(ctx, view, alone)
-        changed: dict[str, Any] = {}
-        _changed(values, stored, changed)
+            _changed(values, stored, changed)
         for grading in self.rules.gradings:
             graded = self._grade(grading, view, ctx, stored, record_id, user_id, cause)
             _changed(graded, stored, changed)
@@ -131,7 +138,11 @@ class BatchDeriver:
             if kept:
                 values[name] = value
         if alone and len(shared) == len(self.computed) and self.all_shared is None:
-            self.all_shared = (dict(values), {name: shared[name][1] for name in shared})
+            self.all_shared = (
+                dict(values),
+                {name: shared[name][1] for name in shared},
+                {name: value for name, value in values.items() if value is not None},
+            )
         return values
 
     def _grade(

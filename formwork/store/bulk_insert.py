@@ -6,7 +6,9 @@ conversion on every value, the timestamps that are the same for every row of a b
 `insert_many` compiles the INSERT once per table and set of columns, converts the values that
 all rows share once, and converts a row's other values with the very conversions Core would
 use (the column types' bind processors for the dialect), skipping NULLs; the statement and
-the converted rows then go to the driver's `executemany` as they are.
+the converted rows then go to the driver's `executemany` as they are. The work is done a
+column at a time (`insert_columns`): each conversion over its column, its remembered results
+looked up for the whole column at once, and the rows put together by `zip`.
 
 Where Core would do more than that — Python-side column defaults for columns the rows leave
 out, parameter names it has to escape, a type that stores NULL as a value — the rows get the
@@ -19,6 +21,7 @@ import functools
 import operator
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from itertools import repeat
 from typing import Any
 
 import sqlalchemy as sa
@@ -32,9 +35,10 @@ class _Plan:
     """One compiled INSERT: its SQL and how to turn a row into the driver's parameters."""
 
     sql: str
-    #: The row's values (then the shared ones), in the order of the statement's parameters.
+    #: The columns of the rows' values (then of the shared ones), in the order of the
+    #: statement's parameters.
     order: Callable[[Sequence[Any]], tuple[Any, ...]]
-    #: (position in that order, conversion) of the row's values that have a conversion.
+    #: (position among the names, conversion) of the rows' values that have a conversion.
     conversions: tuple[tuple[int, Callable[[Any], Any]], ...]
     #: The parameter names of a named paramstyle, None for a positional one.
     keys: tuple[str, ...] | None
@@ -51,24 +55,47 @@ def insert_many(
     the values `shared` by every row."""
     if not rows:
         return
+    pick = operator.itemgetter(*names) if len(names) > 1 else (lambda r: (r[names[0]],))
+    insert_columns(conn, table, names, list(zip(*map(pick, rows), strict=True)), shared)
+
+
+def insert_columns(
+    conn: Connection,
+    table: sa.Table,
+    names: Sequence[str],
+    columns: Sequence[Sequence[Any]],
+    shared: Mapping[str, Any] | None = None,
+) -> None:
+    """`insert_many` of rows given by column: `columns[i]` holds every row's value of
+    `names[i]` (all of the same length, at least one)."""
+    if not columns or not columns[0]:
+        return
     shared = shared or {}
     dialect = conn.dialect
     plan = _plan(table, dialect, tuple(names), tuple(shared))
     if plan is None:
-        conn.execute(table.insert(), [{**shared, **{n: r[n] for n in names}} for r in rows])
+        rows = zip(*columns, strict=True)
+        conn.execute(table.insert(), [{**shared, **dict(zip(names, r, strict=True))} for r in rows])
         return
-    fixed = tuple(_convert(table, dialect, k, v) for k, v in shared.items())
-    pick = operator.itemgetter(*names) if len(names) > 1 else (lambda r: (r[names[0]],))
-    order, conversions, keys = plan.order, plan.conversions, plan.keys
-    params: list[Any] = []
-    for row in rows:
-        values = list(order(pick(row) + fixed))
-        for index, convert in conversions:
-            value = values[index]
-            if value is not None:
-                values[index] = convert(value)
-        params.append(tuple(values) if keys is None else dict(zip(keys, values, strict=True)))
+    count = len(columns[0])
+    # A column at a time: the conversions run over a whole column (see `remembered`), and
+    # the driver's rows are put together by `zip`, without a Python step per row.
+    given: list[Sequence[Any]] = list(columns)
+    for index, convert in plan.conversions:
+        given[index] = _converted(convert, given[index])
+    given.extend(repeat(_convert(table, dialect, k, v), count) for k, v in shared.items())
+    params: list[Any] = list(zip(*plan.order(given), strict=True))
+    if plan.keys is not None:
+        params = [dict(zip(plan.keys, p, strict=True)) for p in params]
     conn.exec_driver_sql(plan.sql, params)
+
+
+def _converted(convert: Callable[[Any], Any], values: Sequence[Any]) -> Sequence[Any]:
+    """`convert` of each of `values`, NULLs left as they are."""
+    many = getattr(convert, "many", None)
+    if many is not None:
+        return many(values)  # type: ignore[no-any-return]
+    return [None if value is None else convert(value) for value in values]
 
 
 @functools.lru_cache(maxsize=256)  # bounded: a published config brings new tables
@@ -95,8 +122,8 @@ def _plan(
         operator.itemgetter(*indexes) if len(indexes) > 1 else (lambda v: (v[indexes[0]],)),
         tuple(
             (position, processor)
-            for position, key in enumerate(keys)
-            if key in processors and (processor := processors[key]) is not None
+            for position, name in enumerate(names)
+            if (processor := processors[name]) is not None
         ),
         None if compiled.positional else tuple(keys),
     )
@@ -129,7 +156,21 @@ def remembered(convert: Callable[[Any], Any]) -> Callable[[Any], Any]:
                 results[value] = result
         return result
 
+    def many(values: Sequence[Any]) -> list[Any]:
+        """`conversion` of each of `values` (None for None): the kept results are looked up
+        for the whole column at once, and only the others converted one by one."""
+        converted = list(map(results.get, values, repeat(_MISSING)))
+        if _MISSING in converted:
+            for index, value in enumerate(values):
+                if converted[index] is _MISSING:
+                    converted[index] = None if value is None else conversion(value)
+        return converted
+
+    conversion.many = many  # type: ignore[attr-defined]
     return conversion
+
+
+_MISSING: Any = object()
 
 
 def _convert(table: sa.Table, dialect: Dialect, name: str, value: Any) -> Any:

@@ -58,7 +58,7 @@ from .attachments import FileChanges
 from .audit import created
 from .bulk_context import BatchContext, chunks
 from .bulk_derive import BatchDeriver
-from .bulk_insert import insert_many, remembered
+from .bulk_insert import insert_columns, remembered
 from .bulk_recompute import Propagation
 from .bulk_reserve import reserve_ids, reserve_numbers
 from .database import use_bulk_cache
@@ -410,12 +410,16 @@ class _Creation:
         names = [
             n for n in self.names if any(map(is_not, map(itemgetter(n), values), repeat(None)))
         ]
-        records = [{**r.values, "id": r.id} for r in rows]
-        insert_many(conn, self.table, ["id", *names], records, system)
+        ids = [r.id for r in rows]
+        columns: list[Sequence[Any]] = [ids]
+        if names:
+            pick = itemgetter(*names) if len(names) > 1 else (lambda v: (v[names[0]],))
+            columns.extend(zip(*map(pick, values), strict=True))
+        insert_columns(conn, self.table, ["id", *names], columns, system)
         audit = {"at": now, "user_id": self.user_id, "entity": self.ent.name, "action": "create"}
         table = self.service.tables.system(AUDIT_TABLE)
-        changes = [{"record_id": r.id, "changes": created(r.values)} for r in rows]
-        insert_many(conn, table, ("record_id", "changes"), changes, audit)
+        changes = list(map(created, values))
+        insert_columns(conn, table, ("record_id", "changes"), [ids, changes], audit)
 
     def _keep(self, conn: Connection, rows: list[_Row], now: dt.datetime, moved: set[int]) -> None:
         """The records as created (read again where the propagation changed them)."""

@@ -127,3 +127,36 @@ def test_a_remembered_conversion_gives_the_conversion_s_results() -> None:
     remembered = bulk_insert.remembered(convert)
     assert [remembered(Decimal("1.50")), remembered(Decimal("1.5")), remembered(2)] == [1.5, 1.5, 2]
     assert calls == [Decimal("1.50"), 2]  # equal numbers convert once
+
+
+def test_many_rows_are_stored_as_core_stores_them(any_db: Database) -> None:
+    # More distinct amounts than a remembered conversion keeps, recurring ones, and NULLs:
+    # the column-at-a-time conversions must give what Core gives row by row.
+    count = bulk_insert.REMEMBERED + 300
+    rows = [
+        {
+            "id": i + 1,
+            "amount": None if i % 7 == 0 else Decimal(i % 5) if i % 2 else Decimal(i) / 8,
+            "flag": None if i % 11 == 0 else i % 3 == 0,
+            "tags": None if i % 4 else ["x", str(i)],
+            "title": None if i % 6 == 0 else f"行{i}",
+            "kind": "k",
+        }
+        for i in range(count)
+    ]
+    core, fast = _tables()
+    core.metadata.create_all(any_db.engine)
+    names = ["id", "amount", "flag", "tags", "title", "kind"]
+    with any_db.write() as conn:
+        conn.execute(core.insert(), [{"at": NOW, **r} for r in rows])
+        insert_many(conn, fast, names, rows, {"at": NOW})
+    with any_db.read() as conn:
+        assert _contents(conn, fast) == _contents(conn, core)
+
+
+def test_a_remembered_conversion_of_a_column_gives_each_value_s_conversion() -> None:
+    remembered = bulk_insert.remembered(lambda value: ("converted", value))
+    values = [None, *range(bulk_insert.REMEMBERED + 50), None, 3, 3, *range(2000, 1990, -1)]
+    expected = [None if v is None else ("converted", v) for v in values]
+    assert remembered.many(values) == expected  # type: ignore[attr-defined]
+    assert remembered.many(values) == expected  # type: ignore[attr-defined]  # now remembered

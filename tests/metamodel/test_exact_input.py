@@ -50,11 +50,13 @@ FIELDS = {
     "decimal": field("decimal", places=3),
     "percent": field("percent", places=0),
     "date": field("date"),
+    "boolean": field("boolean"),
 }
 #: The type each field keeps as it is: what the import hands over.
 OWN_TYPE = dict.fromkeys(("text", "pattern", "phone", "email", "url", "select"), str)
 OWN_TYPE |= dict.fromkeys(("integer", "integer_open", "rating", "link"), int)
 OWN_TYPE |= {"money": Decimal, "decimal": Decimal, "percent": Decimal, "date": dt.date}
+OWN_TYPE |= {"boolean": bool}
 TEXTS = st.one_of(
     st.text(max_size=8),
     st.sampled_from(["", " ", " a ", "ab", "abcde", "abcdef", "甲", " b", "x@y.org"]),
@@ -107,9 +109,14 @@ def test_a_value_converts_as_deserialize_converts_it(name: str, value: Any) -> N
 
 
 def test_fields_that_do_more_get_no_conversion() -> None:
-    for kind, settings_ in (("richtext", {}), ("boolean", {}), ("multiselect", {})):
+    for kind, settings_ in (("richtext", {}), ("multiselect", {})):
         spec = field(kind, **settings_)
         assert exact_conversion(spec.kind.input_field(spec)) is None, kind
+    # A yes/no field that reads True or False as something else than itself.
+    for truthy, falsy in (({"y"}, {"n"}), ({True, False}, {0}), ({1}, {"n"})):
+        odd = ma.fields.Boolean(allow_none=True, truthy=truthy, falsy=falsy)
+        assert exact_conversion(odd) is None, (truthy, falsy)
+    assert exact_conversion(ma.fields.Boolean(allow_none=True, truthy=set())) is not None
     assert exact_conversion(ma.fields.String(allow_none=True, validate=lambda v: False)) is None
     assert exact_conversion(ma.fields.String()) is None  # takes no None
 

@@ -1,13 +1,13 @@
 """Input that already has its field's Python type, converted without marshmallow's per-call work.
 
 An import hands the record service values its own converter has typed already (text, whole
-numbers, decimals, dates), and `InputCleaner` converts every one of them again with the field's
-marshmallow field. For a value of the type a built-in input field produces, `exact_conversion`
-gives a function that does what `field.deserialize` does with it — the same conversion (the
-field class's own `_deserialize` where it changes the value) and the same validators, called
-directly — without the generic steps that cannot apply to it (missing values, hooks, the
-collection of errors). It answers NOT_EXACT for anything else: a value of another type, or one
-a validator refuses, whose errors `deserialize` itself must then report.
+numbers, decimals, dates, yes/no), and `InputCleaner` converts every one of them again with the
+field's marshmallow field. For a value of the type a built-in input field produces,
+`exact_conversion` gives a function that does what `field.deserialize` does with it — the same
+conversion (the field class's own `_deserialize` where it changes the value) and the same
+validators, called directly — without the generic steps that cannot apply to it (missing
+values, hooks, the collection of errors). It answers NOT_EXACT for anything else: a value of
+another type, or one a validator refuses, whose errors `deserialize` itself must then report.
 
 Only field classes whose `deserialize` is known get a conversion (a subclass that overrides it,
 such as sanitized rich text, gets none), and only with validators that raise when they refuse.
@@ -46,6 +46,13 @@ def _same(value: Any) -> Any:
     return value
 
 
+def _keeps_booleans(field: ma.fields.Field) -> bool:
+    """Whether the Boolean field's `_deserialize` gives True for True and False for False
+    (it checks its `truthy` set first, then `falsy`; an empty `truthy` means `bool`)."""
+    truthy, falsy = field.truthy, field.falsy  # type: ignore[attr-defined]
+    return not truthy or (True in truthy and False not in truthy and False in falsy)
+
+
 def exact_conversion(field: ma.fields.Field) -> Callable[[Any], Any] | None:
     """`field.deserialize` for values of the one type it keeps as they are (or NOT_EXACT);
     None when `field` is not one of the input fields this knows."""
@@ -72,6 +79,8 @@ def exact_conversion(field: ma.fields.Field) -> Callable[[Any], Any] | None:
 
     elif kind._deserialize is DateInput._deserialize:
         wanted, convert = dt.date, _same
+    elif kind._deserialize is ma.fields.Boolean._deserialize and _keeps_booleans(field):
+        wanted, convert = bool, _same
     else:
         return None
 

@@ -11,7 +11,7 @@ from typing import Any
 
 from flask import Blueprint, Flask, request, url_for
 
-from . import errors, i18n, memo
+from . import errors, fragments, i18n, memo
 from .admin import bp as admin_config
 from .context import actor, can, entity_label, locale, model, template_globals
 from .dashboards import dashboards
@@ -82,3 +82,4 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(dashboards)
     app.register_blueprint(admin_config)
     app.context_processor(_site_context)
+    app.add_template_global(fragments.fragment, "fragment")

@@ -202,7 +202,16 @@ class Display:
         """
         kind = field.type
         if kind == "select":
-            return lambda value: EMPTY if value is None or value == "" else self._chip(field, value)
+            shown: dict[Any, Markup] = {}  # by value, for this column
+
+            def chip(value: Any) -> Markup:
+                found = shown.get(value)
+                if found is None:
+                    empty = value is None or value == ""
+                    found = shown[value] = EMPTY if empty else self._chip(field, value)
+                return found
+
+            return chip
         if kind == "link" and field.setting("to") == USER_ENTITY:
             return self._person
         if kind in MARKED_UP:

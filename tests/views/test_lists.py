@@ -14,9 +14,14 @@ from werkzeug.datastructures import MultiDict
 
 from formwork.metamodel import load_app
 from formwork.metamodel.model import SortKey
-from formwork.store.query import Filter
+from formwork.store.query import Filter, Query
+from formwork.store.query import Page as RecordPage
+from formwork.views.display import Display, LinkTitles, escape_text
+from formwork.views.records.list_layout import layout
 from formwork.views.records.list_page import count_text
 from formwork.views.records.list_params import ListParams, parse_list_args, url
+from formwork.views.records.lists import Column, _rows
+from tests.app_fixtures import PASSWORD
 from tests.pages import Page, page
 from tests.views.list_packages import tasks_app, write_tasks_package
 
@@ -554,3 +559,47 @@ def test_counts_read_naturally_and_say_when_counting_stopped(
             assert count_text(total, capped) == english
         with force_locale("zh"):
             assert count_text(total, capped) == chinese
+
+
+@pytest.mark.parametrize("bulk", [True, False])
+@pytest.mark.parametrize("shown", [None, 1, 0])
+def test_rows_are_the_cells_as_display_renders_them(app, crm, runtime, users, bulk, shown) -> None:
+    """`lists._rows` builds the rows itself; they are the tags and `Display.html` of each
+    value (the first column a link to the record), however many columns show."""
+    manager = users.create("mgr", "<Mgr>", PASSWORD, ["account_manager"])
+    crm.customer("<b>甲</b>", owner=manager, region="华北", annual_amount="1234.5")
+    crm.customer("乙", region=None, customer_type="设计院")
+    crm.customer("丙", region="华东", tags=["高潜力客户"])
+    entity = runtime.model.entity("customer")
+    found = runtime.records.query("customer", Query())
+    with app.test_request_context("/r/customer/"), force_locale("en"):
+        app.preprocess_request()
+        fields = layout(entity).columns if shown is None else layout(entity).columns[:shown]
+        columns = [Column(f, f"<{f.name}>", f.kind.value_type == "number") for f in fields]
+        titles = LinkTitles(runtime.records, None)
+        titles.people()
+        show = Display("en", "UTC", titles)
+        page = RecordPage(found.records, None, len(found.records))
+        html = str(_rows(entity, page, columns, show, bulk))
+        want = []
+        for record in found.records:
+            want.append(f'<tr id="row-{record.id}">')
+            if bulk:
+                label = escape_text(f"Select {record.title or f'#{record.id}'}")
+                want.append(
+                    f'<td class="select"><input type="checkbox" name="ids" value="{record.id}:'
+                    f'{record.version}" id="select-{record.id}" aria-label="{label}"></td>'
+                )
+            for index, column in enumerate(columns):
+                num = ' class="num"' if column.numeric else ""
+                want.append(f'<td data-label="{escape_text(column.label)}"{num}>')
+                value = record.values.get(column.field.name)
+                if index == 0:
+                    text = escape_text(show.text(column.field, value) or record.title or "")
+                    href = f"/r/customer/{record.id}"
+                    want.append(f'<a href="{href}" class="record-link">{text}</a>')
+                else:
+                    want.append(str(show.html(column.field, value)))
+                want.append("</td>")
+            want.append("</tr>")
+    assert html == "".join(want)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from flask import current_app
 from flask_babel import gettext as _
@@ -26,12 +26,15 @@ from .list_params import ListParams, Pairs, filterable, is_range
 
 INPUT_TYPES = {"number": "number", "date": "date", "datetime": "date"}
 #: Kinds of control whose markup is kept (see `control_html`): made of the config's labels
-#: and the choices alone. Ranges show free text from the URL; record filters hold a URL.
+#: and the choices alone. Ranges show free text from the URL (kept only while empty); record
+#: filters hold a URL.
 KEPT_KINDS = ("choices", "users")
 
 
-@dataclass(frozen=True)
-class Choice:
+class Choice(NamedTuple):
+    """One choice of a control. A named tuple, not a dataclass: the memo of the panel's
+    markup (`control_html`) hashes and compares every choice of a page on every request."""
+
     value: str
     label: str
     checked: bool
@@ -201,9 +204,10 @@ def _range_text(low: str, high: str) -> str:
 @records.app_template_global("filter_control")
 def control_html(control: Control) -> Markup:
     """The control's markup (the `control` macro of `records/_filter_control.html`). For a
-    control of choices it is worked out once per config, roles and language and the exact
-    choices, checked ones and problem (`memo`): a page shows the same few again and again."""
-    if control.kind not in KEPT_KINDS:
+    control of choices (or an empty range) it is worked out once per config, roles and
+    language and the exact choices, checked ones and problem (`memo`): a page shows the same
+    few again and again."""
+    if control.kind not in KEPT_KINDS and not _empty_range(control):
         return _render(control)
     key = (
         control.field.entity,
@@ -212,8 +216,15 @@ def control_html(control: Control) -> Markup:
         control.label,
         control.choices,
         control.problem,
+        control.input_type,
     )
     return memo.per_config("filter_control", key, lambda: _render(control))
+
+
+def _empty_range(control: Control) -> bool:
+    """A range control with no bounds (as most pages show them): made of the config alone,
+    so kept too (bounds are free text from the URL, which is not kept)."""
+    return control.kind == "range" and not control.low and not control.high
 
 
 def _render(control: Control) -> Markup:

@@ -175,36 +175,41 @@ def _rows(ent: Entity, page: Page, columns: list[Column], show: Display, bulk: b
     cell in the template: each column's cell tag and renderer are made once, so a page costs
     little more than its values. With bulk actions, each row starts with its checkbox; the
     first column's cell links to the record."""
-    cells = [
-        (f'<td data-label="{escape_text(c.label)}"{NUM if c.numeric else ""}>', c.field.name)
-        for c in columns
-    ]
-    renderers = [show.cells(c.field) for c in columns]
+    tags = [f'<td data-label="{escape_text(c.label)}"{NUM if c.numeric else ""}>' for c in columns]
+    # The first column links to the record (a config names each column once). Each cell
+    # after it: the "</td>" of the one before with its own tag, its field, its renderer.
     linked = columns[0].field if columns else None
+    first = tags[0] if tags else ""
+    rest = [
+        ("</td>" + tag, c.field.name, show.cells(c.field))
+        for tag, c in zip(tags[1:], columns[1:], strict=True)
+    ]
     detail = _detail_urls(ent)
     # Translated once for all rows; "\x00" stands for each row's name.
     select_label = _("Select %(name)s", name="\x00") if bulk else ""
     parts = []
+    append = parts.append
     for record in page.records:
         values = record.values
         record_id = record.id  # ids and versions are integers: nothing to escape
         name = record.title or f"#{record_id}"
-        parts.append(f'<tr id="row-{record_id}">')
+        append(f'<tr id="row-{record_id}">')
         if bulk:
             label = escape_text(select_label.replace("\x00", name))
-            parts.append(
+            append(
                 f'<td class="select"><input type="checkbox" name="ids"'
                 f' value="{record_id}:{record.version}" id="select-{record_id}"'
                 f' aria-label="{label}"></td>'
             )
-        for (tag, field), render in zip(cells, renderers, strict=True):
-            if linked is not None and field == linked.name:
-                title = escape_text(show.text(linked, values.get(field)) or name)
-                cell = f'<a href="{escape_text(detail(record_id))}" class="record-link">{title}</a>'
-            else:
-                cell = render(values.get(field))
-            parts += (tag, cell, "</td>")
-        parts.append("</tr>")
+        if linked is None:
+            append("</tr>")
+            continue
+        title = escape_text(show.text(linked, values.get(linked.name)) or name)
+        append(f'{first}<a href="{escape_text(detail(record_id))}" class="record-link">{title}</a>')
+        for tag, field, render in rest:
+            append(tag)
+            append(render(values.get(field)))
+        append("</td></tr>")
     # Every part is escaped text or markup already: no escaping is left to do.
     return Markup("".join(parts))
 

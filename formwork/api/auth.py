@@ -11,10 +11,9 @@ client address's rate limit (see `init_app`): past it, every attempt gets 429 fo
 from __future__ import annotations
 
 from flask import Blueprint, Flask, current_app, g, request
-from flask_limiter import Limiter
 from werkzeug.wrappers import Response
 
-from ..auth import User, current_user, users
+from ..auth import User, current_user, limits, users
 from ..store.actor import Actor
 from ..store.tokens import TokenStore
 from .errors import ApiError
@@ -68,13 +67,9 @@ def init_app(app: Flask, blueprint: Blueprint) -> None:
     blueprint itself calls `authenticate` before each of its requests."""
     runtime = app.extensions["formwork"]
     app.extensions["formwork_tokens"] = TokenStore(runtime.db, runtime.tables.metadata)
-    limiters: set[Limiter] = app.extensions.get("limiter", set())
-    for limiter in limiters:
-        limiter.limit(
-            runtime.settings.login_rate_limit,
-            deduct_when=lambda response: _failed(response),
-            scope="api-token",
-        )(blueprint)
+    limits.limit_blueprint(
+        app, blueprint, runtime.settings.login_rate_limit, deduct_when=_failed, scope="api-token"
+    )
 
 
 def _failed(response: Response) -> bool:

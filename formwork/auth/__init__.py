@@ -2,7 +2,7 @@
 
 - every page needs a signed-in user, except the sign-in page, the health check and static files;
 - every state-changing request (POST, PUT, PATCH, DELETE) needs a CSRF token (Flask-WTF);
-- sign-in attempts are rate-limited per client address (Flask-Limiter).
+- sign-in attempts are rate-limited per client address (Flask-Limiter; `limits`).
 """
 
 from __future__ import annotations
@@ -10,12 +10,11 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, Flask, current_app, redirect, render_template, request, url_for
-from flask_limiter import Limiter
-from flask_limiter.util import get_remote_address
 from flask_wtf.csrf import CSRFError, CSRFProtect
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response
 
+from . import limits
 from .admin import admin_users
 from .passwords import Passwords
 from .session import current_actor, current_user, login_user, logout, safe_next, users
@@ -45,11 +44,9 @@ def init_app(app: Flask) -> None:
     CSRFProtect(app)
     app.register_blueprint(signin)
     app.register_blueprint(admin_users)
-    limiter = Limiter(get_remote_address, app=app, storage_uri=runtime.settings.ratelimit_storage)
+    limits.init_app(app, runtime.settings.ratelimit_storage)
     # Wrapped here, per app, so each app counts with its own limiter and setting.
-    app.view_functions["signin.login"] = limiter.limit(
-        runtime.settings.login_rate_limit, methods=["POST"]
-    )(app.view_functions["signin.login"])
+    limits.limit_view(app, "signin.login", runtime.settings.login_rate_limit, methods=["POST"])
     app.before_request(_require_sign_in)
     app.context_processor(_template_context)
     app.register_error_handler(CSRFError, _error_page)

@@ -69,6 +69,12 @@ def test_a_fill_not_written_as_it_is_is_refused(request_context: None) -> None:
 
 PATHS = ["/", "/r/customer/", "/r/customer/?sort=-name&q=%3Cb%3E%20%26", "/r/contact/", "/d/"]
 PATHS += ["/r/customer/?annual_amount.min=10", "/r/customer/?annual_amount.max=%3C1%3E"]
+PATHS += ["/r/customer/?grade=A&grade=B", "/r/customer/?grade=nope", "/r/customer/?tags=x"]
+PATHS += [
+    "/r/customer/?account_manager=1",
+    "/r/contact/?customer=1",
+    "/r/customer/board?by=grade&region=x",
+]
 PATHS += ["/inbox", "/notifications", "/admin/config/", "/account/tokens"]
 
 

@@ -313,6 +313,19 @@ def test_the_user_filter_offers_people(as_role, crm) -> None:
     assert len(row_ids(html)) == 1
 
 
+def test_the_people_offered_are_the_ones_of_this_request(as_role, users) -> None:
+    admin = as_role("admin")
+    manager = as_role("account_manager", name="wang")
+    option = f'<option value="{manager.user.id}"'
+    for path in ["/r/customer/", "/r/customer/?grade=A"]:  # kept per URL state
+        assert f"{option}>wang</option>" in admin.get(path).get_data(as_text=True)
+        users.update(manager.user.id, display_name="wang2")
+        assert f"{option}>wang2</option>" in admin.get(path).get_data(as_text=True)
+        users.update(manager.user.id, active=False)
+        assert option not in admin.get(path).get_data(as_text=True)
+        users.update(manager.user.id, active=True, display_name="wang")
+
+
 def test_the_link_picker_finds_records_the_user_may_see(as_role, crm) -> None:
     mine, other = as_role("account_manager"), as_role("account_manager")
     own = crm.customer("甲公司一", owner=mine.user)

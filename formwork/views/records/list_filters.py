@@ -9,7 +9,7 @@ given in the URL, each with a link that removes it.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
@@ -65,6 +65,13 @@ class Control:
         return self.field.setting("to")
 
 
+class Controls(list[Control]):
+    """The controls of a panel; `key`, when they were kept (see `controls`), is what they
+    were made of besides the config, roles and language, so their markup can be kept too."""
+
+    key: Hashable | None = None
+
+
 @dataclass(frozen=True)
 class Chip:
     """A filter in use: what it is, and the list state without it."""
@@ -97,16 +104,53 @@ def searchable(entity: Entity) -> bool:
     return any(name not in hidden for name in entity.list.search)
 
 
-def controls(entity: Entity, params: ListParams, show: Display) -> list[Control]:
-    """The configured filters the user may see, as the URL has set them."""
+def controls(entity: Entity, params: ListParams, show: Display) -> Controls:
+    """The configured filters the user may see, as the URL has set them. Made once (`memo`)
+    per config, roles, language, the URL's choices and problems for them and the people read
+    for this request (`_panel_state`), unless the URL bounds a range or names records."""
     fields = _filterable(entity)
+    shown = [fields[name] for name in entity.list.filters if name in fields]
+    state = _panel_state(shown, params, show)
+    if state is None:
+        return Controls(_controls(shown, params, show))
+    key = (entity.name, state)
+    made = Controls(
+        memo.per_config("filter_panel", key, lambda: tuple(_controls(shown, params, show)))
+    )
+    made.key = key
+    return made
+
+
+def _controls(fields: list[Field], params: ListParams, show: Display) -> list[Control]:
     return [
         control
-        for name in entity.list.filters
-        if name in fields
-        for control in [_control(fields[name], params, show)]
+        for field in fields
+        for control in [_control(field, params, show)]
         if control is not None
     ]
+
+
+def _panel_state(fields: list[Field], params: ListParams, show: Display) -> Hashable | None:
+    """All that the controls of `fields` take from the request besides the config, roles
+    and language (`_control`): the URL's choices and problems for them, and the people
+    (id, name, active) if one filters by person, as read for this request. None when they
+    take more: a range's bounds (free text from the URL, never kept) or chosen records
+    (titles that the viewer's row scope decides)."""
+    state: list[Any] = []
+    for field in fields:
+        name = field.name
+        if name in params.ranges:
+            return None
+        if field.type == "link":
+            if field.setting("to") != USER_ENTITY:
+                if name in params.values:
+                    return None
+            elif show.titles is None:
+                return None
+            else:
+                state.append(tuple(show.titles.people()))
+        state.append((params.values.get(name), params.problems.get(name)))
+    return tuple(state)
 
 
 def chips(entity: Entity, params: ListParams, show: Display) -> list[Chip]:
@@ -199,6 +243,18 @@ def _range_text(low: str, high: str) -> str:
     if low and high:
         return f"{low} – {high}"
     return f"≥ {low}" if low else f"≤ {high}"
+
+
+@records.app_template_global("filter_controls")
+def controls_html(controls: Sequence[Control]) -> Markup:
+    """The markup of a panel's controls one after the other (`control_html`), kept as a
+    whole with the controls when they were kept."""
+    key = getattr(controls, "key", None)
+
+    def joined() -> Markup:
+        return Markup("").join(control_html(control) for control in controls)
+
+    return joined() if key is None else memo.per_config("filter_controls", key, joined)
 
 
 @records.app_template_global("filter_control")

@@ -21,10 +21,11 @@ from werkzeug.wrappers import Response
 from ...metamodel.model import Entity, Field
 from ...store.errors import QueryError
 from ...store.query import COUNT_CAP, Page, Query
+from .. import memo
 from ..context import actor, entity_or_404, hidden_fields, runtime, service, text
 from ..messages import translate_error
 from ..translate import babel_locale, ngettext
-from .list_params import ListParams, parse_list_args, url
+from .list_params import ListParams, filterable, parse_list_args, sortable, url
 
 #: The id of the filter form in the templates.
 FILTER_FORM = "list-filters"
@@ -37,7 +38,12 @@ def open_list(name: str) -> tuple[Entity, ListParams]:
     entity = entity_or_404(name)
     service().policy.check(actor(), "query", entity)
     zone = runtime().settings.timezone
-    return entity, parse_list_args(entity, request.args, hidden_fields(entity), zone)
+    hidden = hidden_fields(entity)
+    # Per config and roles, as `hidden` is: made once (`memo`).
+    fields = memo.per_config("filterable", entity.name, lambda: filterable(entity, hidden))
+    sorts = memo.per_config("sortable", entity.name, lambda: sortable(entity, hidden))
+    params = parse_list_args(entity, request.args, hidden, zone, fields=fields, sorts=sorts)
+    return entity, params
 
 
 def run_query(entity: Entity, query: Query, problems: dict[str, str]) -> Page | None:

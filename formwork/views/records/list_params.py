@@ -123,10 +123,18 @@ def is_range(field: Field) -> bool:
 
 
 def parse_list_args(
-    entity: Entity, args: MultiDict[str, str], hidden: frozenset[str], zone: str = "UTC"
+    entity: Entity,
+    args: MultiDict[str, str],
+    hidden: frozenset[str],
+    zone: str = "UTC",
+    *,
+    fields: Mapping[str, Field] | None = None,
+    sorts: Mapping[str, Field] | None = None,
 ) -> ListParams:
-    """The list state a URL asks for; problems by field instead of exceptions."""
-    fields = filterable(entity, hidden)
+    """The list state a URL asks for; problems by field instead of exceptions. `fields` and
+    `sorts`, when the caller has them, are `filterable` and `sortable` of `hidden`."""
+    if fields is None:
+        fields = filterable(entity, hidden)
     values: dict[str, tuple[str, ...]] = {}
     ranges: dict[str, tuple[str, str]] = {}
     for key in args:
@@ -156,7 +164,7 @@ def parse_list_args(
             problems.setdefault(name, str(problem))
     return ListParams(
         search=" ".join(args.get("q", "").split()),
-        sort=_sort(args.get("sort", ""), sortable(entity, hidden)),
+        sort=_sort(args.get("sort", ""), sortable(entity, hidden) if sorts is None else sorts),
         after=args.get("after", "").strip() or None,
         values=values,
         ranges=ranges,

@@ -160,7 +160,8 @@ def remembered(convert: Callable[[Any], Any]) -> Callable[[Any], Any]:
         """`conversion` of each of `values` (None for None): the kept results are looked up
         for the whole column at once, and only the others converted one by one."""
         converted = list(map(results.get, values, repeat(_MISSING)))
-        if _MISSING in converted:
+        # By identity: `in` would compare each value with `==` (slow for decimals).
+        if any(map(operator.is_, converted, repeat(_MISSING))):
             for index, value in enumerate(values):
                 if converted[index] is _MISSING:
                     converted[index] = None if value is None else conversion(value)

@@ -205,12 +205,16 @@ class Importer:
         self, row: Row, seen: dict[str, dict[Any, int]], result: ImportResult
     ) -> _Prepared:
         item = _Prepared(row, {})
-        cells, given, key = row.cells, len(row.cells), self.mapping.key
-        if given > self.width and any(c not in (None, "") for c in cells[self.width :]):
-            self._fail(item, result, "", "", _("This row has more cells than there are columns."))
+        cells, width = row.cells, self.width
+        if len(cells) != width:  # missing cells are blank; extra ones must be
+            if len(cells) > width and any(c not in (None, "") for c in cells[width:]):
+                self._fail(
+                    item, result, "", "", _("This row has more cells than there are columns.")
+                )
+            cells = (*cells[:width], *(None,) * (width - len(cells)))
         data = item.data
         for index, column, name, convert, unique, written in self.plan:
-            cell = cells[index] if index < given else None
+            cell = cells[index]
             try:
                 value = convert(cell)
             except CellProblem as problem:
@@ -229,8 +233,8 @@ class Importer:
                         _("Row %(row)s has the same value; it must be unique.", row=first),
                     )
                     continue
-            if name == key:
-                item.key = value
+                if name == self.mapping.key:  # the key is among the unique columns
+                    item.key = value
             if written:
                 data[name] = value
         return item

@@ -67,9 +67,16 @@ def limit_blueprint(
     blueprint: Blueprint,
     limit: str,
     deduct_when: Callable[[Response], bool] | None = None,
+    *,
+    scope: str | None = None,
     **options: Any,
 ) -> None:
-    """Limit every view of a blueprint (options as Flask-Limiter's `Limiter.limit`)."""
+    """Limit the views of a blueprint together: one count for all of them, per client, in
+    `scope` (the blueprint's name by default), so that a client cannot get a fresh budget by
+    moving to another view (options as Flask-Limiter's `Limiter.shared_limit`)."""
     limits: RateLimits = app.extensions[EXTENSION]
-    limits.limiter.limit(limit, deduct_when=deduct_when, **options)(blueprint)
+    shared = limits.limiter.shared_limit(
+        limit, scope or blueprint.name, deduct_when=deduct_when, **options
+    )
+    shared(blueprint)
     limits.blueprints.add(blueprint.name)

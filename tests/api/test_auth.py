@@ -106,6 +106,17 @@ def test_failed_attempts_are_rate_limited_per_client(
     assert good.get("/api/v1/").status_code == 429
 
 
+def test_failed_attempts_count_together_across_the_api(app: Flask) -> None:
+    limit = int(app.extensions["formwork"].settings.login_rate_limit.split()[0])
+    client = app.test_client()
+    bad = {"Authorization": "Bearer fwk_guess"}
+    paths = ["/api/v1/", "/api/v1/customer", "/api/v1/openapi.json"]
+    statuses = [client.get(paths[i % len(paths)], headers=bad).status_code for i in range(limit)]
+    assert set(statuses) == {401}
+    # The budget is spent: another endpoint gives no fresh one.
+    assert {client.get(path, headers=bad).status_code for path in paths} == {429}
+
+
 def test_successful_calls_do_not_count_against_the_limit(
     app: Flask, api_as: Callable[..., ApiClient]
 ) -> None:

@@ -49,9 +49,7 @@ class ExactDecimal(sa.types.TypeDecorator[Decimal]):
         return float(value) if dialect.name == "sqlite" else value
 
     def process_result_value(self, value: Any, dialect: Dialect) -> Decimal | None:
-        if value is None:
-            return None
-        return Decimal(repr(value) if isinstance(value, float) else value).quantize(self._quantum)
+        return _decimal(value, self._quantum)
 
     def result_processor(
         self, dialect: Dialect, coltype: Any
@@ -60,16 +58,10 @@ class ExactDecimal(sa.types.TypeDecorator[Decimal]):
         if type(self).process_result_value is not ExactDecimal.process_result_value:
             return super().result_processor(dialect, coltype)
         inner = self.impl_instance.result_processor(dialect, coltype)
-        quantum, decimal = self._quantum, Decimal
-
-        def process(value: Any) -> Decimal | None:
-            if inner is not None:
-                value = inner(value)
-            if value is None:
-                return None
-            return decimal(repr(value) if isinstance(value, float) else value).quantize(quantum)
-
-        return process
+        quantum = self._quantum
+        if inner is None:
+            return lambda value: _decimal(value, quantum)
+        return lambda value: _decimal(inner(value), quantum)
 
     def round_trip(self, value: Any, dialect: Dialect) -> Decimal | None:
         """`value` as the column hands it back once written: `process_result_value` of
@@ -96,11 +88,7 @@ class UtcDateTime(sa.types.TypeDecorator[dt.datetime]):
         return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
 
     def process_result_value(self, value: Any, dialect: Dialect) -> dt.datetime | None:
-        if value is None:
-            return None
-        if value.tzinfo is None:
-            return value.replace(tzinfo=dt.UTC)
-        return value.astimezone(dt.UTC)
+        return _utc(value)
 
     def result_processor(
         self, dialect: Dialect, coltype: Any
@@ -109,7 +97,6 @@ class UtcDateTime(sa.types.TypeDecorator[dt.datetime]):
         if type(self).process_result_value is not UtcDateTime.process_result_value:
             return super().result_processor(dialect, coltype)
         inner = self.impl_instance.result_processor(dialect, coltype)
-        utc = dt.UTC
         parse = dt.datetime.fromisoformat
         # SQLite hands back the text SQLAlchemy wrote, "YYYY-MM-DD HH:MM:SS.ffffff", which
         # its driver conversion parses with `fromisoformat`: parsed with "+00:00" after it,
@@ -125,15 +112,25 @@ class UtcDateTime(sa.types.TypeDecorator[dt.datetime]):
                 and value[20:].isdigit()
             ):
                 return parse(value + "+00:00")
-            if inner is not None:
-                value = inner(value)
-            if value is None:
-                return None
-            if value.tzinfo is None:
-                return value.replace(tzinfo=utc)
-            return value.astimezone(utc)
+            return _utc(value if inner is None else inner(value))
 
         return process
+
+
+def _decimal(value: Any, quantum: Decimal) -> Decimal | None:
+    """A value read from a NUMERIC or (SQLite) REAL column as a Decimal of `quantum`."""
+    if value is None:
+        return None
+    return Decimal(repr(value) if isinstance(value, float) else value).quantize(quantum)
+
+
+def _utc(value: dt.datetime | None) -> dt.datetime | None:
+    """A datetime read from the database as timezone-aware UTC (naive ones are UTC)."""
+    if value is None:
+        return None
+    if value.tzinfo is None:
+        return value.replace(tzinfo=dt.UTC)
+    return value.astimezone(dt.UTC)
 
 
 def json_column() -> sa.types.TypeEngine[Any]:

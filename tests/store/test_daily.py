@@ -10,11 +10,11 @@ import pytest
 from formwork.runtime import Runtime
 from formwork.store.daily import date_dependent, refresh_daily, refresh_order
 
-TODAY = dt.date.today()
-
 
 def days(n: int) -> str:
-    return (TODAY + dt.timedelta(days=n)).isoformat()
+    # Today as the formulas see it when the test runs (not at collection: a run that
+    # crosses midnight would be a day out).
+    return (dt.date.today() + dt.timedelta(days=n)).isoformat()
 
 
 def test_the_date_dependent_fields_are_found_through_fields_links_and_rollups(
@@ -59,7 +59,7 @@ def test_a_refresh_moves_values_on_with_the_date_and_audits_it(
     before = records.get("customer", customer.id)
     assert before["days_since_visit"] == 20 and before["overdue_amount"] == 0
 
-    refresh = refresh_daily(records, today=TODAY + dt.timedelta(days=50))
+    refresh = refresh_daily(records, today=dt.date.today() + dt.timedelta(days=50))
 
     assert refresh is not None and refresh.changed >= 2
     receivable = records.get("receivable", due.id)
@@ -73,10 +73,10 @@ def test_a_refresh_moves_values_on_with_the_date_and_audits_it(
 
 def test_a_refresh_runs_once_a_day_unless_forced(runtime: Runtime, crm) -> None:
     crm.customer("远景设计院")
-    tomorrow = TODAY + dt.timedelta(days=1)
+    tomorrow = dt.date.today() + dt.timedelta(days=1)
     assert refresh_daily(runtime.records, today=tomorrow) is not None
     assert refresh_daily(runtime.records, today=tomorrow) is None
-    assert refresh_daily(runtime.records, today=TODAY) is None  # a day already past
+    assert refresh_daily(runtime.records, today=dt.date.today()) is None  # a day already past
     again = refresh_daily(runtime.records, today=tomorrow, force=True)
     assert again is not None and again.changed == 0  # nothing moved since
 

@@ -1,6 +1,6 @@
 """The database connection: one `Database` per app, SQLite by default, PostgreSQL by URL.
 
-JSON columns store `json.dumps`'s text (`json_text`). SQLite runs in WAL mode with foreign
+JSON columns store compact UTF-8 JSON text (`json_text`). SQLite runs in WAL mode with foreign
 keys on, and a page cache of 32 MiB for bulk writes (`use_bulk_cache`). pysqlite's own
 transaction handling is switched off (SQLAlchemy's documented recipe) so that transactions
 begin when we say: reads with a plain BEGIN, writes with BEGIN IMMEDIATE, which takes the
@@ -25,6 +25,7 @@ from contextvars import ContextVar
 from pathlib import Path
 from typing import Any
 
+import orjson
 import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.engine import Connection, Engine
@@ -52,12 +53,31 @@ def use_bulk_cache(conn: Connection) -> None:
         conn.info[_BULK_CACHE] = True
 
 
-#: The text JSON columns store: `json.dumps`'s (the same options, so the same text), by one
-#: encoder made once and without `json.dumps`'s check for circular references, which the
-#: values stored (made from records and from parsed input) cannot have; one would still be
-#: refused, with RecursionError. An import writes two JSON texts a record (its audit row's and
-#: its grade explanation's), and the check costs a fifth of their time.
-json_text = json.JSONEncoder(check_circular=False).encode
+def json_text(value: Any) -> str:
+    """The text JSON columns store: compact JSON in UTF-8, by orjson (~6× faster than
+    `json.dumps`; an import writes two JSON texts a record, its audit row's and its grade
+    explanation's). It reads back as `json.dumps`'s text of the value does, keys that are not
+    strings included, except NaN and the infinities: JSON cannot hold them, and orjson writes
+    null where `json.dumps` writes a NaN that SQLite's JSON functions and PostgreSQL refuse. A
+    value orjson refuses but `json.dumps` writes (an integer beyond 64 bits, a lone surrogate,
+    nesting deeper than 254) is written by `json.dumps`, which also refuses what JSON cannot
+    hold at all (TypeError) and a circular value (RecursionError)."""
+    try:
+        return orjson.dumps(value, option=_ORJSON_AS_JSON_DUMPS).decode()
+    except TypeError:  # orjson.JSONEncodeError
+        return _json_dumps(value)
+
+
+#: orjson, made to refuse what `json.dumps` refuses (dates, dataclasses) and to accept keys
+#: that are not strings as it does.
+_ORJSON_AS_JSON_DUMPS = (
+    orjson.OPT_NON_STR_KEYS | orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_DATACLASS
+)
+
+#: `json.dumps`'s text, by one encoder made once and without its check for circular
+#: references (the values stored, made from records and parsed input, cannot have one; one
+#: would still be refused, with RecursionError).
+_json_dumps = json.JSONEncoder(check_circular=False).encode
 
 
 def sqlite_url(folder: str | Path, name: str = "formwork.db") -> str:

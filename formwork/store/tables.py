@@ -99,7 +99,9 @@ def list_indexes(entity: Entity) -> tuple[list[tuple[str, ...]], set[str]]:
     theirs, for a list sorted by a column header. Each of these replaces the single-column
     index its field had, so a list never costs more than one index per filter and sort key.
     Fields indexed for their own sake (`indexed: true`, links) keep a single-column index
-    unless a composite index starts with them.
+    unless a composite index starts with them. A filter on a JSON value (a multiselect, whose
+    filter matches one choice inside the value) gets none: no index of the column serves it,
+    and every insert would pay for it.
     """
     fields = entity.fields
     first = entity.list.sort[0].field if entity.list.sort else None
@@ -113,7 +115,9 @@ def list_indexes(entity: Entity) -> tuple[list[tuple[str, ...]], set[str]]:
         field = fields.get(name)
         if field is not None and field.unique:
             continue  # its unique constraint finds the one match
-        if lead is None or name == lead or not _orderable(field) or _is_range(field):
+        if not _orderable(field):
+            continue
+        if lead is None or name == lead or _is_range(field):
             single.add(name)
         else:
             composite.append((name, lead, "id"))

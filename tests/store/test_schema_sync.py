@@ -371,6 +371,22 @@ def test_indexes_follow_the_list_filters(site: Site) -> None:
     site.sync(plain)
 
 
+def test_a_filter_that_looks_inside_a_value_gets_no_index(site: Site) -> None:
+    """A multiselect's filter matches one choice inside the JSON value: no index of the
+    column serves it, so none is made (or kept)."""
+    fields = {"name": {"type": "text"}, "tags": {"type": "multiselect", "options": ["a", "b"]}}
+    listed = {"columns": ["name"], "sort": ["name"]}
+    site.sync({"customer": {"fields": fields, "list": listed}})
+    with site.db.write() as conn:  # as an earlier version made it
+        conn.exec_driver_sql("CREATE INDEX ix_customer_tags ON customer (tags)")
+    filtered = {"customer": {"fields": fields, "list": {**listed, "filters": ["tags"]}}}
+    assert site.plan(filtered).render() == "- index ix_customer_tags on customer(tags)\n"
+    site.sync(filtered)
+    with site.db.read() as conn:
+        live = {ix["name"] for ix in sa.inspect(conn).get_indexes("customer")}
+    assert live == {"ix_customer_name_id"}
+
+
 SORTED_FIELDS = {
     "name": {"type": "text"},
     "region": {"type": "select", "options": ["east", "west"]},

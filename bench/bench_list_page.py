@@ -47,6 +47,7 @@ from pathlib import Path
 from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit
 
 from flask import Flask, session
+from flask_wtf.csrf import generate_csrf
 
 from bench import list_baseline
 from bench.bench_list_data import PACKAGE, Instance, admin, cache_root, instance
@@ -409,12 +410,16 @@ def print_plans(database: Path) -> None:
 
 
 def session_cookie(data: Instance) -> str:
-    """A session cookie of the bench admin, made the way sign-in makes it (no password hash)."""
+    """A session cookie of the bench admin, as a browser holds it once signed in (made as
+    sign-in makes it, without the password hash): with the user and the CSRF token its first
+    page put in the session. Without the token every page would make one and send the
+    cookie anew, which a browser's second page does not."""
     app = create_app(data.settings())
     runtime = runtime_of(app)
     try:
         with app.test_request_context():
             login_user(admin(runtime))
+            generate_csrf()
             value = app.session_interface.get_signing_serializer(app).dumps(dict(session))  # type: ignore[attr-defined]
     finally:
         runtime.close()

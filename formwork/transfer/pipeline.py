@@ -46,10 +46,15 @@ from .mapping import RECORD_ID, ColumnMap
 from .report import RowError
 from .sources import Row, Source
 
-#: Rows per transaction. A commit writes every page the batch changed to the log, and the
-#: pages of a table's indexes are changed again by the next batch: at 500 rows, committing
-#: cost more than the inserts themselves (see docs/benchmarks.md, Import).
-DEFAULT_BATCH = 5_000
+#: Rows per transaction. A commit writes every page the batch changed to the log, and a
+#: table's index pages are changed again by the next batch — all of them, once the batch has
+#: more rows than an index has pages: at 500 rows committing cost more than the inserts
+#: themselves, and batches of 20,000 import ~8 % faster than 5,000's (~16 % into a table of
+#: a million records; docs/import-export.md). Other writers wait ~2 s for a batch's lock.
+DEFAULT_BATCH = 20_000
+#: New records per `create_many` call: what one call holds in memory (~9 KB a row) is freed
+#: before the next, so a batch costs one run's memory plus its rows as read and converted.
+RUN_ROWS = 5_000
 #: Called as rows are done: (rows done, rows in the file).
 Progress = Callable[[int, int], None]
 
@@ -299,14 +304,18 @@ class Importer:
         return True
 
     def _runs(self, items: list[_Prepared]) -> Iterator[list[_Prepared]]:
-        """The good rows in file order: rows that make new records together, each row that
-        changes a record (or names one by a missing record number) alone."""
+        """The good rows in file order: rows that make new records together (up to
+        `RUN_ROWS`), each row that changes a record (or names one by a missing record number)
+        alone."""
         run: list[_Prepared] = []
         for item in items:
             if item.bad:
                 continue
             if self._creates(item):
                 run.append(item)
+                if len(run) == RUN_ROWS:
+                    yield run
+                    run = []
                 continue
             if run:
                 yield run

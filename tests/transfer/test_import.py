@@ -8,6 +8,7 @@ import pytest
 import sqlalchemy as sa
 
 from formwork.store.errors import Forbidden
+from formwork.transfer import pipeline
 from formwork.transfer.sources import open_source
 from tests.transfer.conftest import make_importer, messages, names, run_import, write_csv
 
@@ -126,6 +127,24 @@ def test_a_failing_batch_is_rolled_back_whole_and_the_import_stops(runtime, crm,
     assert messages(result) == [(9, "name", "Already used by another record.")]
     # 客户6 (row 8) was written in the failed batch before row 9 and rolled back with it
     assert names(runtime) == sorted([f"客户{i}" for i in range(6)] + ["客户7"])
+
+
+def test_a_batch_of_several_runs_is_still_one_transaction(runtime, crm, folder, monkeypatch):
+    """New records are created a run (`RUN_ROWS`) at a time, to bound the memory a batch
+    takes; the runs of a batch commit together or not at all."""
+    monkeypatch.setattr(pipeline, "RUN_ROWS", 2)
+    rows = "".join(f"客户{i},开发商\n" for i in range(10))
+    path = write_csv(folder, "name,customer_type\n" + rows)
+    crm.customer("客户7")  # row 9: the fourth run of the second batch (rows 7-11)
+    calls: list[tuple[int, int]] = []
+    source = open_source(path)
+    importer = make_importer(runtime, "customer", source, None, None)
+    result = importer.run(source, batch_size=5, progress=lambda *told: calls.append(told))
+    assert (result.stopped_at, result.created) == (7, 5)
+    assert messages(result) == [(9, "name", "Already used by another record.")]
+    # 客户5 and 客户6 (the second batch's first run) were rolled back with the batch
+    assert names(runtime) == sorted([f"客户{i}" for i in range(5)] + ["客户7"])
+    assert calls == [(2, 10), (4, 10), (5, 10), (5, 10), (7, 10)]  # runs, then the batch
 
 
 @pytest.mark.parametrize("told", [False, True])

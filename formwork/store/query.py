@@ -8,7 +8,6 @@ mistake is a QueryError naming the filter, before the database is touched.
 
 from __future__ import annotations
 
-import json
 import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -21,6 +20,7 @@ from cachetools import LRUCache
 from sqlalchemy.dialects.postgresql import JSONB
 
 from ..metamodel.model import SYSTEM_COLUMNS, App, Entity, Field, Label, SortKey, frozen_map
+from .database import json_text
 from .errors import QueryError, message
 from .keyset import Key, after_condition, decode_cursor, encode_cursor, nullable
 from .record import Record, record_from_row
@@ -333,7 +333,8 @@ class _Builder:
             return (
                 sa.select(sa.literal(1)).select_from(items).where(items.c.value == value).exists()
             )
-        return sa.cast(column, sa.Text).like(f"%{like_escape(json.dumps(value))}%", escape="\\")
+        # Elsewhere: the choice's text as the column stores it (`json_text`).
+        return sa.cast(column, sa.Text).like(f"%{like_escape(json_text(value))}%", escape="\\")
 
     def _rows_exist(self, field: Field, negate: bool) -> sa.ColumnElement[bool]:
         child = self.tables[field.setting("to")]

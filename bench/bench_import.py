@@ -1,9 +1,9 @@
 """Importing customers from a CSV file through the import pipeline vs a hand-written script.
 
 The pipeline: read the file (encoding trial, sniffed dialect), map columns by label, convert
-cells (options by label, amounts with separators), then `RecordService.create_many` per batch
-(5,000 rows by default) in its own transaction (every check, rule, number, grade and audit row;
-see docs/import-export.md), with progress asked for as the import pages and `formwork import`
+cells (options by label, amounts with separators), then `RecordService.create_many` per run
+of up to 5,000 rows, in one transaction per batch (20,000 rows by default): every check, rule,
+number, grade and audit row (see docs/import-export.md), with progress asked for as the import pages and `formwork import`
 ask for it. Timed twice: the dry run (every row checked, all rolled back) and the import itself.
 The baseline: `csv.DictReader` → a hand-written marshmallow schema → one Core executemany of
 every row in one transaction (no checks against the database, no rules, numbers or audit),

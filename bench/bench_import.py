@@ -1,15 +1,15 @@
 """Importing customers from a CSV file through the import pipeline vs a hand-written script.
 
 The pipeline: read the file (encoding trial, sniffed dialect), map columns by label, convert
-cells (options by label, amounts with separators), then `RecordService.create_many` per run
-of up to 5,000 rows, in one transaction per batch (20,000 rows by default): every check, rule,
-number, grade and audit row (see docs/import-export.md), with progress asked for as the import pages and `formwork import`
-ask for it. Timed twice: the dry run (every row checked, all rolled back) and the import itself.
-The baseline: `csv.DictReader` → a hand-written marshmallow schema → one Core executemany of
-every row in one transaction (no checks against the database, no rules, numbers or audit),
-run before and after the pipeline on fresh databases; the faster run counts. Wall time and,
-in brackets, the CPU time of the process (SQLite runs inside it), which a machine busy with
-other work disturbs less.
+cells (options by label, amounts with separators), then `RecordService.create_many` per run of
+up to 5,000 rows, in one transaction per batch (20,000 rows by default): every check, rule,
+number, grade and audit row (see docs/import-export.md), with progress asked for as the import
+pages and `formwork import` ask for it. Timed twice: the dry run (every row checked, all rolled
+back) and the import itself. The baseline: `csv.DictReader` → a hand-written marshmallow schema
+→ one Core executemany of every row in one transaction (no checks against the database, no
+rules, numbers or audit), run before and after the pipeline on fresh databases; the faster run
+counts. Wall time and, in brackets, the CPU time of the process (SQLite runs inside it), which
+a machine busy with other work disturbs less.
 
 Run: .venv/bin/python -m bench.bench_import [count] [--batch rows]
      (default 20,000 rows in the import's default batches; the issue's count: 100000)

@@ -58,6 +58,11 @@ def escape_text(text: str) -> str:
     return html_escape(text) if _SPECIAL.search(text) else text
 
 
+#: Up to this many users, a filter by person offers every one of them in a list; beyond, it
+#: finds them as one types.
+PEOPLE_LISTED = 200
+
+
 class Person(NamedTuple):
     id: int
     name: str
@@ -76,16 +81,22 @@ class LinkTitles:
         self.user = user
         self.titles: dict[str, dict[int, str]] = defaultdict(dict)
         self._people: list[Person] | None = None
+        self._people_read = False
 
-    def people(self) -> list[Person]:
-        """Every user, read once (a filter by person offers them all); their names then
-        serve as the titles of links to users too, without a query of their own."""
-        if self._people is None:
-            query = _everyone(self.service.tables.system(USER_TABLE))
+    def people(self) -> list[Person] | None:
+        """Every user, read once, when there are at most `PEOPLE_LISTED` (a filter by person
+        then offers them all, and their names serve as the titles of links to users without a
+        query of their own); None when there are more, which are then found as one types, so
+        that no page reads or lists thousands of users."""
+        if not self._people_read:
+            query = _everyone(self.service.tables.system(USER_TABLE), PEOPLE_LISTED + 1)
             with self.service.db.read() as conn:
-                self._people = [Person(i, n, bool(a)) for i, n, a in conn.execute(query)]
-            names = self.titles[USER_ENTITY]
-            names.update((p.id, p.name) for p in self._people if p.name is not None)
+                found = [Person(i, n, bool(a)) for i, n, a in conn.execute(query)]
+            self._people_read = True
+            if len(found) <= PEOPLE_LISTED:
+                self._people = found
+                names = self.titles[USER_ENTITY]
+                names.update((p.id, p.name) for p in found if p.name is not None)
         return self._people
 
     def load(self, fields: Iterable[Field], rows: Iterable[Mapping[str, Any]]) -> LinkTitles:
@@ -130,9 +141,9 @@ class LinkTitles:
 
 
 @lru_cache(maxsize=8)
-def _everyone(users: sa.Table) -> sa.Select[Any]:
-    """Every user's id, name and whether they are active (built once per table)."""
-    return sa.select(users.c.id, users.c.display_name, users.c.active)
+def _everyone(users: sa.Table, limit: int) -> sa.Select[Any]:
+    """Up to `limit` users' id, name and whether they are active (built once per table)."""
+    return sa.select(users.c.id, users.c.display_name, users.c.active).limit(limit)
 
 
 class Display:

@@ -16,6 +16,7 @@ from formwork.metamodel import load_app
 from formwork.metamodel.model import SortKey
 from formwork.store.query import Filter, Query
 from formwork.store.query import Page as RecordPage
+from formwork.views import display
 from formwork.views.display import Display, LinkTitles, escape_text
 from formwork.views.records.list_layout import layout
 from formwork.views.records.list_page import count_text
@@ -324,6 +325,47 @@ def test_the_people_offered_are_the_ones_of_this_request(as_role, users) -> None
         users.update(manager.user.id, active=False)
         assert option not in admin.get(path).get_data(as_text=True)
         users.update(manager.user.id, active=True, display_name="wang")
+
+
+def test_beyond_people_listed_the_user_filter_finds_people_as_one_types(
+    as_role, crm, users, monkeypatch
+) -> None:
+    """With more users than a list should offer, the page reads none of them for the panel:
+    the chosen person shows by name, a picker finds the others (active ones only)."""
+    monkeypatch.setattr(display, "PEOPLE_LISTED", 2)
+    admin = as_role("admin")
+    wang = users.create("wang", "王经理", PASSWORD, ["account_manager"])
+    li = users.create("li", "李经理", PASSWORD, ["account_manager"])
+    gone = users.create("zhao", "赵经理", PASSWORD, ["account_manager"])
+    users.update(gone.id, active=False)
+    crm.customer("甲", owner=wang)
+    crm.customer("乙", owner=li)
+    html = admin.get("/r/customer/").get_data(as_text=True)
+    assert 'id="f-account_manager-select"' not in html and f'<option value="{li.id}"' not in html
+    assert 'hx-get="/r/user/pick?name=account_manager"' in html
+    assert "王经理" in html and "李经理" in html  # the rows still name their managers
+    html = admin.get(f"/r/customer/?account_manager={wang.id}").get_data(as_text=True)
+    assert f'name="account_manager" value="{wang.id}" checked' in html
+    assert Page(html).text("chip-account_manager") == "Account manager: 王经理 ×"
+    assert len(row_ids(html)) == 1
+    found = admin.get("/r/user/pick?name=account_manager&q=经理").get_data(as_text=True)
+    assert f'value="{wang.id}"' in found and f'value="{li.id}"' in found
+    assert f'value="{gone.id}"' not in found
+
+
+def test_the_people_are_read_only_when_there_are_few_enough_to_list(runtime, users, monkeypatch):
+    users.create("wang", "王经理", PASSWORD, ["account_manager"])
+    users.create("li", "李经理", PASSWORD, ["account_manager"])
+    everyone = len(LinkTitles(runtime.records, None).people() or ())
+    assert everyone >= 2
+    monkeypatch.setattr(display, "PEOPLE_LISTED", everyone)
+    titles = LinkTitles(runtime.records, None)
+    assert [p.name for p in titles.people() or ()].count("王经理") == 1
+    assert "王经理" in titles.titles["user"].values()  # their names serve as link titles
+    monkeypatch.setattr(display, "PEOPLE_LISTED", everyone - 1)
+    titles = LinkTitles(runtime.records, None)
+    assert titles.people() is None
+    assert not titles.titles.get("user")
 
 
 def test_the_link_picker_finds_records_the_user_may_see(as_role, crm) -> None:

@@ -2,7 +2,8 @@
 
 The panel offers the list's configured filters the user may see: choice chips for selects,
 multiselects and yes/no fields, min/max inputs for numbers, dates and times, a choice of
-people for a link to users, and for a link to another entity the chosen records by title
+people for a link to users (when there are more than `display.PEOPLE_LISTED`, the chosen ones
+and a picker, as for records), and for a link to another entity the chosen records by title
 with a search-as-you-type picker. The chips name every filter in use, configured or only
 given in the URL, each with a link that removes it.
 """
@@ -20,7 +21,7 @@ from markupsafe import Markup
 from ...metamodel.model import USER_ENTITY, Entity, Field
 from .. import memo
 from ..context import actor, can, hidden_fields, locale, model, service, text
-from ..display import COLORS, Display, LinkTitles
+from ..display import COLORS, Display, LinkTitles, Person
 from . import records
 from .list_params import ListParams, Pairs, filterable, is_range
 
@@ -147,8 +148,10 @@ def _panel_state(fields: list[Field], params: ListParams, show: Display) -> Hash
                     return None
             elif show.titles is None:
                 return None
-            else:
-                state.append(tuple(show.titles.people()))
+            elif (people := show.titles.people()) is not None:
+                state.append(tuple(people))
+            elif name in params.values:  # too many to list: the chosen ones, as for records
+                return None
         state.append((params.values.get(name), params.problems.get(name)))
     return tuple(state)
 
@@ -178,14 +181,18 @@ def _control(field: Field, params: ListParams, show: Display) -> Control | None:
         low, high = params.ranges.get(field.name, ("", ""))
         kind = INPUT_TYPES[field.kind.value_type or "number"]
         return Control(field, "range", label, low=low, high=high, input_type=kind, problem=problem)
-    if field.type == "link" and field.setting("to") == USER_ENTITY:
-        return Control(field, "users", label, _people(chosen, show), problem=problem)
-    if field.type == "link":
-        records = tuple(Choice(v, _value_text(field, v, show), True) for v in chosen)
+    if field.type != "link":
+        return None
+    if field.setting("to") == USER_ENTITY:
+        people = (show.titles or LinkTitles(service(), actor())).people()
+        if people is not None:
+            return Control(field, "users", label, _people(chosen, people), problem=problem)
+        pickable = True  # too many to list: found as one types, as records are
+    else:
         target = model().entities.get(field.setting("to"))
         pickable = target is not None and not target.child_of and can("read", target)
-        return Control(field, "records", label, records, problem=problem, pickable=pickable)
-    return None
+    records = tuple(Choice(v, _value_text(field, v, show), True) for v in chosen)
+    return Control(field, "records", label, records, problem=problem, pickable=pickable)
 
 
 def _choices(field: Field, chosen: Sequence[str]) -> tuple[Choice, ...]:
@@ -208,18 +215,17 @@ def _unchecked(field: Field) -> tuple[Choice, ...]:
     )
 
 
-def _people(chosen: Sequence[str], show: Display) -> tuple[Choice, ...]:
+def _people(chosen: Sequence[str], people: Sequence[Person]) -> tuple[Choice, ...]:
     """Active users (and any inactive one the URL names), by display name."""
-    titles = show.titles or LinkTitles(service(), actor())
     return tuple(
         Choice(str(p.id), p.name, str(p.id) in chosen)
-        for p in sorted(titles.people(), key=lambda p: p.name.lower())
+        for p in sorted(people, key=lambda p: p.name.lower())
         if p.active or str(p.id) in chosen
     )
 
 
 def offers_people(entity: Entity) -> bool:
-    """Whether the panel has a filter by person (which reads every user: see `_people`)."""
+    """Whether the panel has a filter by person (which reads the users: `LinkTitles.people`)."""
     fields = _filterable(entity)
     return any(
         fields[n].type == "link" and fields[n].setting("to") == USER_ENTITY

@@ -21,7 +21,7 @@ from flask_babel import gettext as _
 from markupsafe import Markup
 from werkzeug.wrappers import Response
 
-from ...metamodel.model import Entity, Field
+from ...metamodel.model import USER_ENTITY, Entity, Field
 from ...store.query import Page
 from ..context import actor, entity_or_404, hidden_fields, locale, runtime, service
 from ..display import Display, LinkTitles, escape_text
@@ -104,13 +104,14 @@ def list_bulk(entity: str) -> Response:
 
 @records.get("/<entity>/pick")
 def pick(entity: str) -> str:
-    ent = entity_or_404(entity)
+    """The records (or, for `user`, the active users) a link filter's picker finds."""
+    target = USER_ENTITY if entity == USER_ENTITY else entity_or_404(entity).name
     name = request.args.get("name", "")
     if not PARAM_NAME.match(name):
         abort(400)
     words = request.args.get("q", "")
-    found = form_lookup.find(ent.name, words, PICK_LIMIT) if words.strip() else []
-    return render_template("records/_list_pick.html", entity=ent, name=name, found=found)
+    found = form_lookup.find(target, words, PICK_LIMIT) if words.strip() else []
+    return render_template("records/_list_pick.html", name=name, found=found)
 
 
 def _render(

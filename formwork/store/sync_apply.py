@@ -276,6 +276,8 @@ class _Applier:
         if isinstance(step, CreateIndex):
             if step.unique:
                 batch.create_unique_constraint(step.name, list(step.columns))
+            elif step.using:
+                batch.create_index(step.name, list(step.columns), postgresql_using=step.using)
             else:
                 batch.create_index(step.name, list(step.columns))
         elif isinstance(step, AddForeignKey):

@@ -109,10 +109,13 @@ class CreateIndex:
     name: str
     columns: tuple[str, ...]
     unique: bool
+    #: The index method when not the default B-tree ("gin", PostgreSQL).
+    using: str | None = None
 
     def describe(self) -> str:
         kind = "unique" if self.unique else "index"
-        return f"+ {kind} {self.name} on {self.table}({', '.join(self.columns)})"
+        using = f" using {self.using}" if self.using else ""
+        return f"+ {kind} {self.name} on {self.table}({', '.join(self.columns)}){using}"
 
 
 @dataclass(frozen=True)

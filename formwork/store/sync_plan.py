@@ -53,7 +53,7 @@ from .sync_state import (
     sql_type,
 )
 from .system import COLUMN_LEDGER_TABLE
-from .tables import Tables
+from .tables import Tables, index_using, made_on
 
 UNKNOWN_TYPE = "unknown"
 ARCHIVED_NAME = re.compile(rf"{ARCHIVE_PREFIX}(?P<field>.+)_\d{{8}}T\d{{6}}(?:_\d+)?\Z")
@@ -75,7 +75,7 @@ def plan_on(conn: Connection, app: App, tables: Tables, stamp: str) -> SyncPlan:
     for table in tables.metadata.sorted_tables:
         if table.name not in existing:
             operations.append(CreateTable(table.name, entity=table.name in entity_of))
-            operations.extend(_new_indexes(table))
+            operations.extend(_new_indexes(table, conn.dialect.name))
             continue
         live = reflect_table(conn, table.name)
         entity = entity_of.get(table.name)
@@ -92,12 +92,23 @@ def plan_on(conn: Connection, app: App, tables: Tables, stamp: str) -> SyncPlan:
     return SyncPlan(tuple(operations), tuple(refusals), tuple(warnings), stamp)
 
 
-def _new_indexes(table: sa.Table) -> list[Operation]:
+def _new_indexes(table: sa.Table, dialect: str) -> list[Operation]:
     """Indexes of a new table (unique constraints are created with the table itself)."""
     return [
-        CreateIndex(table.name, str(ix.name), tuple(c.name for c in ix.columns), bool(ix.unique))
-        for ix in sorted(table.indexes, key=lambda ix: str(ix.name))
+        CreateIndex(table.name, name, columns, unique, using)
+        for name, (columns, unique, using) in sorted(_wanted_indexes(table, dialect).items())
     ]
+
+
+def _wanted_indexes(
+    table: sa.Table, dialect: str
+) -> dict[str, tuple[tuple[str, ...], bool, str | None]]:
+    """The indexes `table` has on `dialect`: name -> (columns, unique, method)."""
+    return {
+        str(ix.name): (tuple(c.name for c in ix.columns), bool(ix.unique), index_using(ix))
+        for ix in table.indexes
+        if made_on(ix, dialect)
+    }
 
 
 @dataclass(frozen=True)
@@ -291,18 +302,16 @@ class _TablePlanner:
                 self._refuse(Findings(), name, "add", reason)
 
     def _indexes(self) -> None:
-        wanted: dict[str, tuple[tuple[str, ...], bool]] = {
-            str(ix.name): (tuple(c.name for c in ix.columns), bool(ix.unique))
-            for ix in self.table.indexes
-        }
+        wanted = _wanted_indexes(self.table, self.conn.dialect.name)
         for uq in self.table.constraints:
             if isinstance(uq, sa.UniqueConstraint):
-                wanted[str(uq.name)] = (tuple(c.name for c in uq.columns), True)
+                wanted[str(uq.name)] = (tuple(c.name for c in uq.columns), True, None)
         kept = set()
         for name, ix in sorted(self.live.indexes.items()):
             target = wanted.get(name)
             live_columns = tuple(self._current_name(c) for c in ix.columns)
-            same = target == (live_columns, ix.unique) and not set(ix.columns) & self.moved
+            same = target == (live_columns, ix.unique, ix.using)
+            same = same and not set(ix.columns) & self.moved
             if same:
                 kept.add(name)
             elif target is not None or name.startswith(("ix_", "uq_")):
@@ -310,12 +319,12 @@ class _TablePlanner:
                     self._drop_position(),
                     DropIndex(self.table.name, name, ix.columns, ix.unique, ix.constraint),
                 )
-        for name, (columns, unique) in sorted(wanted.items()):
+        for name, (columns, unique, using) in sorted(wanted.items()):
             if name in kept:
                 continue
             if unique and not self._unique_ok(name, columns):
                 continue
-            self.operations.append(CreateIndex(self.table.name, name, columns, unique))
+            self.operations.append(CreateIndex(self.table.name, name, columns, unique, using))
 
     # -- helpers ---------------------------------------------------------------------------
 

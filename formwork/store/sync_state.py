@@ -36,6 +36,8 @@ class LiveIndex:
     columns: tuple[str, ...]
     unique: bool
     constraint: bool = False
+    #: The index method when not the default B-tree ("gin", PostgreSQL).
+    using: str | None = None
 
 
 @dataclass(frozen=True)
@@ -72,7 +74,10 @@ def reflect_table(conn: Connection, name: str) -> LiveTable:
     for ix in inspector.get_indexes(name):
         if ix["name"] and ix["name"] not in indexes and not ix.get("duplicates_constraint"):
             columns = tuple(c for c in ix["column_names"] if c)
-            indexes[ix["name"]] = LiveIndex(ix["name"], columns, bool(ix["unique"]))
+            using = ix.get("dialect_options", {}).get("postgresql_using")
+            indexes[ix["name"]] = LiveIndex(
+                ix["name"], columns, bool(ix["unique"]), using=None if using == "btree" else using
+            )
     foreign_keys: dict[str, tuple[str, ...]] = {}
     for fk in inspector.get_foreign_keys(name):
         if fk["name"] and len(fk["constrained_columns"]) == 1:

@@ -371,20 +371,49 @@ def test_indexes_follow_the_list_filters(site: Site) -> None:
     site.sync(plain)
 
 
-def test_a_filter_that_looks_inside_a_value_gets_no_index(site: Site) -> None:
-    """A multiselect's filter matches one choice inside the JSON value: no index of the
-    column serves it, so none is made (or kept)."""
-    fields = {"name": {"type": "text"}, "tags": {"type": "multiselect", "options": ["a", "b"]}}
-    listed = {"columns": ["name"], "sort": ["name"]}
-    site.sync({"customer": {"fields": fields, "list": listed}})
+TAGGED = {"name": {"type": "text"}, "tags": {"type": "multiselect", "options": ["a", "b"]}}
+TAGGED_LIST = {"columns": ["name"], "sort": ["name"]}
+
+
+def tagged(**listed: Any) -> dict[str, dict[str, Any]]:
+    return {"customer": {"fields": TAGGED, "list": {**TAGGED_LIST, **listed}}}
+
+
+def test_a_filter_that_looks_inside_a_value_gets_a_gin_index_on_postgresql_only(
+    site: Site,
+) -> None:
+    """A multiselect's filter matches one choice inside the JSON value: a B-tree index of the
+    column cannot serve it (an earlier version made one; it goes), a GIN index can."""
+    site.sync(tagged())
     with site.db.write() as conn:  # as an earlier version made it
         conn.exec_driver_sql("CREATE INDEX ix_customer_tags ON customer (tags)")
-    filtered = {"customer": {"fields": fields, "list": {**listed, "filters": ["tags"]}}}
-    assert site.plan(filtered).render() == "- index ix_customer_tags on customer(tags)\n"
-    site.sync(filtered)
+    postgres = site.db.dialect == "postgresql"
+    gin = ["+ index ix_customer_tags on customer(tags) using gin"] if postgres else []
+    plan = site.plan(tagged(filters=["tags"]))
+    assert plan.render().splitlines() == ["- index ix_customer_tags on customer(tags)", *gin]
+    site.sync(tagged(filters=["tags"]))  # then nothing is left to do (`Site.sync`)
     with site.db.read() as conn:
-        live = {ix["name"] for ix in sa.inspect(conn).get_indexes("customer")}
-    assert live == {"ix_customer_name_id"}
+        live = {ix["name"]: ix for ix in sa.inspect(conn).get_indexes("customer")}
+    assert set(live) == {"ix_customer_name_id", *(["ix_customer_tags"] if postgres else [])}
+    if postgres:
+        assert live["ix_customer_tags"]["dialect_options"]["postgresql_using"] == "gin"
+        assert site.plan(tagged()).render() == "- index ix_customer_tags on customer(tags)\n"
+
+
+@pytest.mark.postgres
+def test_a_multiselect_filter_reads_its_gin_index(pg_db: Database, tmp_path: Path) -> None:
+    site = Site(pg_db, tmp_path)
+    site.sync(tagged(filters=["tags"]))
+    app, tables = site.app, site.tables
+    assert app is not None and tables is not None
+    query = Query(filters=(Filter("tags", "contains", "a"),))
+    statement = compile_query(app, tables, app.entity("customer"), query, "postgresql").statement
+    assert "customer.tags @> " in str(statement.compile(dialect=pg_db.engine.dialect))
+    with pg_db.read() as conn:
+        conn.exec_driver_sql("SET LOCAL enable_seqscan = off")
+        sql = """EXPLAIN SELECT id FROM customer WHERE tags @> '["a"]'::jsonb"""
+        plan = "\n".join(row[0] for row in conn.exec_driver_sql(sql))
+    assert "Bitmap Index Scan on ix_customer_tags" in plan, plan
 
 
 SORTED_FIELDS = {

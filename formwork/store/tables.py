@@ -96,10 +96,7 @@ def contained_filters(entity: Entity) -> list[str]:
     return [
         name
         for name in entity.list.filters
-        if (field := fields.get(name)) is not None
-        and field.stored
-        and not field.kind.bulky
-        and isinstance(field.kind.column_type(field), sa.JSON)
+        if _short_column(field := fields.get(name)) and _holds_json(field)
     ]
 
 
@@ -172,12 +169,16 @@ def index_name(table: str, columns: tuple[str, ...]) -> str:
 
 def _orderable(field: Field | None) -> bool:
     """Whether an index on the field's column can serve equality or order (not JSON)."""
-    return (
-        field is not None
-        and field.stored
-        and not field.kind.bulky
-        and not isinstance(field.kind.column_type(field), sa.JSON)
-    )
+    return _short_column(field) and not _holds_json(field)
+
+
+def _short_column(field: Field | None) -> bool:
+    """Whether the field has a column of its own, of values short enough to index."""
+    return field is not None and field.stored and not field.kind.bulky
+
+
+def _holds_json(field: Field | None) -> bool:
+    return field is not None and isinstance(field.kind.column_type(field), sa.JSON)
 
 
 def _is_range(field: Field | None) -> bool:
